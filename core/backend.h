@@ -1,0 +1,201 @@
+// The kernel interface below the ops. Ops (core/ops) check shapes, allocate
+// outputs and record autograd; a Backend does the arithmetic, one virtual call
+// per kernel (never per element). core/cpu implements it; core/cuda will too.
+//
+// Conventions for every kernel:
+// - outputs are allocated by the caller with their final shape and dtype
+//   (contiguous unless stated), on the backend's device;
+// - inputs may be strided (any strides, including 0 for broadcast dims)
+//   unless a comment says "contiguous";
+// - a kernel that is not implemented throws "<kernel> is not implemented for <device>".
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace heed {
+
+// Element-wise ops of one input. Parameters in OpParams where noted.
+enum class UnaryOp : uint8_t {
+  Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Reciprocal, Square, Sin, Cos, Erf,
+  Relu, Relu6,
+  LeakyRelu,  // a = negative slope
+  Sigmoid, Tanh, GeluErf, GeluTanh, Silu, Hardsigmoid, Hardswish,
+  Softplus,   // a = beta, b = threshold
+  Clamp,      // a = min, b = max
+  PowScalar,  // x^a
+  AddScalar,  // x + a
+  MulScalar,  // x * a
+  RSubScalar, // a - x
+  RDivScalar, // a / x
+  RPowScalar, // a^x
+  Count
+};
+
+// Element-wise ops of two inputs, broadcast by the caller to the output shape.
+// Comparisons write bool. The *Backward ops compute grad * f'(.) in one pass:
+// `a` is the upstream gradient, `b` is the op's input x (or its output y where noted).
+enum class BinaryOp : uint8_t {
+  Add,  // a + alpha * b, alpha in OpParams::a (1 by default)
+  Sub,  // a - alpha * b
+  Mul, Div, Pow, Maximum, Minimum,
+  Eq, Ne, Lt, Le, Gt, Ge,
+  ReluBackward, Relu6Backward,
+  LeakyReluBackward,  // a = slope
+  SigmoidBackward,    // b = y
+  TanhBackward,       // b = y
+  GeluErfBackward, GeluTanhBackward, SiluBackward, HardsigmoidBackward, HardswishBackward,
+  SoftplusBackward,  // a = beta, b = threshold
+  ClampBackward,     // a = min, b = max: passes grad where min <= x <= max
+  Count
+};
+
+struct OpParams {
+  double a = 0;
+  double b = 0;
+};
+
+enum class ReduceOp : uint8_t { Sum, Max, Min, Prod };
+
+// Row-major C(m×n) = alpha · op(A)(m×k) · op(B)(k×n) + beta · C, `batch` times
+// with the given element strides between batches (0 = broadcast).
+struct GemmArgs {
+  DType dtype = kFloat32;
+  bool trans_a = false, trans_b = false;
+  int64_t m = 0, n = 0, k = 0;
+  double alpha = 1, beta = 0;
+  const void* a = nullptr;
+  int64_t lda = 0, stride_a = 0;
+  const void* b = nullptr;
+  int64_t ldb = 0, stride_b = 0;
+  void* c = nullptr;
+  int64_t ldc = 0, stride_c = 0;
+  int64_t batch = 1;
+};
+
+// A 2-D convolution over (B, C, H, W) with OIHW weights; conv1d uses H = 1.
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+};
+
+struct Pool2dParams {
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+
+  // --- memory and element-wise (elementwise kernels)
+  // dst[i] = src[i] for same-shaped tensors of any strides, converting dtype.
+  virtual void copy(const Tensor& dst, const Tensor& src) = 0;
+  virtual void fill(const Tensor& dst, double value) = 0;  // dst may be strided
+  virtual void unary(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p) = 0;
+  virtual void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b,
+                      OpParams p) = 0;
+  // out = cond ? a : b, all three broadcast to out's shape; cond is bool.
+  virtual void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) = 0;
+  // Counter-based random fills (see core/generator.h) of a contiguous tensor.
+  virtual void fill_uniform(const Tensor& out, uint64_t seed, uint64_t counter, double low,
+                            double high) = 0;
+  virtual void fill_normal(const Tensor& out, uint64_t seed, uint64_t counter, double mean,
+                           double std) = 0;
+
+  // --- reductions (reduce kernels)
+  // `out` has `in`'s rank with the reduced dims of size 1 (keepdim layout).
+  virtual void reduce(ReduceOp op, const Tensor& out, const Tensor& in,
+                      const std::vector<int64_t>& dims) = 0;
+  // Max or Min over one dim: values and int64 indices (the first extreme on ties).
+  virtual void reduce_with_index(ReduceOp op, const Tensor& values, const Tensor& indices,
+                                 const Tensor& in, int64_t dim) = 0;
+
+  // --- matrix products (gemm kernels)
+  virtual void gemm(const GemmArgs& args) = 0;
+
+  // --- softmax over `dim` of a contiguous input (softmax kernels)
+  virtual void softmax(const Tensor& out, const Tensor& in, int64_t dim, bool log) = 0;
+  // grad_in from grad_out and the forward's output `out`.
+  virtual void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out,
+                                int64_t dim, bool log) = 0;
+
+  // --- convolution, contiguous (B, C, H, W) tensors (conv kernels)
+  virtual void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight,
+                      const Tensor& bias /* may be undefined */, const Conv2dParams& p) = 0;
+  virtual void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad_out,
+                                     const Tensor& weight, const Conv2dParams& p) = 0;
+  // grad_weight (and grad_bias if defined) are overwritten.
+  virtual void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_bias,
+                                      const Tensor& grad_out, const Tensor& input,
+                                      const Conv2dParams& p) = 0;
+
+  // --- pooling, contiguous (B, C, H, W) tensors (pool kernels)
+  // indices hold h * W + w within each (b, c) plane of the input.
+  virtual void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& input,
+                          const Pool2dParams& p) = 0;
+  virtual void avg_pool2d(const Tensor& out, const Tensor& input, const Pool2dParams& p) = 0;
+  virtual void avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
+                                   const Pool2dParams& p) = 0;
+  virtual void adaptive_avg_pool2d(const Tensor& out, const Tensor& input) = 0;
+  virtual void adaptive_avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out) = 0;
+  virtual void adaptive_max_pool2d(const Tensor& out, const Tensor& indices,
+                                   const Tensor& input) = 0;
+  // Shared by max_pool2d and adaptive_max_pool2d: grad_input (zeroed by the
+  // kernel) += grad_out scattered to the saved indices.
+  virtual void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
+                                   const Tensor& indices) = 0;
+
+  // --- normalisation over contiguous tensors (norm kernels)
+  // Batch norm over dim 1 of (B, C, *). In training, mean/var come from the
+  // batch, save_mean/save_invstd (C) are written and running stats (if
+  // defined) are updated with PyTorch's unbiased running_var; in eval the
+  // running stats are used and saved as mean/invstd. weight/bias may be undefined.
+  virtual void batch_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
+                          const Tensor& input, const Tensor& weight, const Tensor& bias,
+                          const Tensor& running_mean, const Tensor& running_var, bool training,
+                          double momentum, double eps) = 0;
+  // Any of grad_input / grad_weight / grad_bias may be undefined (not needed).
+  virtual void batch_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                   const Tensor& grad_bias, const Tensor& grad_out,
+                                   const Tensor& input, const Tensor& weight,
+                                   const Tensor& save_mean, const Tensor& save_invstd,
+                                   bool training) = 0;
+  // Layer norm over the trailing `normalized` elements of each row.
+  virtual void layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,
+                          const Tensor& input, const Tensor& weight, const Tensor& bias,
+                          int64_t normalized, double eps) = 0;
+  virtual void layer_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                   const Tensor& grad_bias, const Tensor& grad_out,
+                                   const Tensor& input, const Tensor& weight,
+                                   const Tensor& save_mean, const Tensor& save_rstd,
+                                   int64_t normalized) = 0;
+
+  // --- indexing (index kernels); index tensors are int64, contiguous
+  // out = in.index_select(dim, index)
+  virtual void index_select(const Tensor& out, const Tensor& in, int64_t dim,
+                            const Tensor& index) = 0;
+  // out.index_add_(dim, index, src): out[.., index[i], ..] += src[.., i, ..]
+  virtual void index_add(const Tensor& out, int64_t dim, const Tensor& index,
+                         const Tensor& src) = 0;
+  // out = in.gather(dim, index)
+  virtual void gather(const Tensor& out, const Tensor& in, int64_t dim, const Tensor& index) = 0;
+  // out.scatter_add_(dim, index, src)
+  virtual void scatter_add(const Tensor& out, int64_t dim, const Tensor& index,
+                           const Tensor& src) = 0;
+};
+
+// The backend for a device; throws when that device is not compiled in or absent.
+Backend& backend(Device device);
+inline Backend& backend_of(const Tensor& t) { return backend(t.device()); }
+
+}  // namespace heed

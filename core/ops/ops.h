@@ -1,0 +1,202 @@
+// Every public op (see op_list.def for the table). Forward and backward of
+// each live together in core/ops/<family>.cpp.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/generator.h"
+#include "core/tensor.h"
+
+namespace heed {
+
+// ------------------------------------------------------------ elementwise.cpp
+// Binary ops broadcast like NumPy. Mixed float32/float64 promote to float64;
+// int64 with a float promotes to the float.
+Tensor add(const Tensor& a, const Tensor& b, double alpha = 1.0);
+Tensor sub(const Tensor& a, const Tensor& b, double alpha = 1.0);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, double exponent);
+Tensor maximum(const Tensor& a, const Tensor& b);  // grad split evenly on ties, like PyTorch
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor sign(const Tensor& x);  // no grad
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
+Tensor add(const Tensor& x, double s);
+Tensor mul(const Tensor& x, double s);
+Tensor rsub(const Tensor& x, double s);  // s - x
+Tensor rdiv(const Tensor& x, double s);  // s / x
+// Comparisons return bool tensors and are not differentiable.
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+// Converts dtype (differentiable between float types).
+Tensor cast(const Tensor& x, DType dtype);
+
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& x);
+Tensor operator+(const Tensor& a, double s);
+Tensor operator-(const Tensor& a, double s);
+Tensor operator*(const Tensor& a, double s);
+Tensor operator/(const Tensor& a, double s);
+Tensor operator+(double s, const Tensor& a);
+Tensor operator-(double s, const Tensor& a);
+Tensor operator*(double s, const Tensor& a);
+Tensor operator/(double s, const Tensor& a);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, double s);
+Tensor operator>(const Tensor& a, double s);
+
+// ------------------------------------------------------------- activation.cpp
+Tensor relu(const Tensor& x);
+Tensor relu6(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+// approximate = "none" (exact, erf) or "tanh".
+Tensor gelu(const Tensor& x, std::string_view approximate = "none");
+Tensor silu(const Tensor& x);
+Tensor hardsigmoid(const Tensor& x);
+Tensor hardswish(const Tensor& x);
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+
+// ----------------------------------------------------------------- reduce.cpp
+// Empty `dims` reduces over all dims.
+Tensor sum(const Tensor& x, const Shape& dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, const Shape& dims = {}, bool keepdim = false);
+Tensor var(const Tensor& x, const Shape& dims = {}, bool unbiased = true, bool keepdim = false);
+// Values and int64 indices of the max/min over one dim; the gradient goes to
+// the first extreme, like PyTorch.
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);
+std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor max(const Tensor& x);  // over everything
+Tensor min(const Tensor& x);
+// Max over dims; the gradient is split evenly between ties (PyTorch's amax).
+Tensor amax(const Tensor& x, const Shape& dims, bool keepdim = false);
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim = false);
+// Sums `x` down to `shape` (the reverse of broadcasting); used by backward.
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// ----------------------------------------------------------------- matmul.cpp
+// torch.matmul semantics: 1-D/2-D/batched with broadcast batch dims.
+Tensor matmul(const Tensor& a, const Tensor& b);
+// x (*, in) · weightᵀ (out, in) + bias (out).
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
+// --------------------------------------------------------------- movement.cpp
+Tensor reshape(const Tensor& x, const Shape& shape);  // one -1 allowed
+Tensor view(const Tensor& x, const Shape& shape);     // errors instead of copying
+Tensor permute(const Tensor& x, const Shape& dims);
+Tensor transpose(const Tensor& x, int64_t d0, int64_t d1);
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
+Tensor select(const Tensor& x, int64_t dim, int64_t index);
+Tensor expand(const Tensor& x, const Shape& shape);  // -1 keeps a dim
+Tensor squeeze(const Tensor& x);
+Tensor squeeze(const Tensor& x, int64_t dim);
+Tensor unsqueeze(const Tensor& x, int64_t dim);
+Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor contiguous(const Tensor& x);
+Tensor cat(const std::vector<Tensor>& xs, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& xs, int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim = 0);
+std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim = 0);
+// Constant padding; `pads` as torch.nn.functional.pad: (last_lo, last_hi, prev_lo, prev_hi, ...).
+Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value = 0.0);
+Tensor repeat(const Tensor& x, const Shape& repeats);
+
+// ------------------------------------------------------------------ index.cpp
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+// weight (num, dim) rows picked by int64 indices of any shape; rows equal to
+// padding_idx get no gradient.
+Tensor embedding(const Tensor& indices, const Tensor& weight,
+                 std::optional<int64_t> padding_idx = std::nullopt);
+
+// ---------------------------------------------------------------- softmax.cpp
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+
+// ------------------------------------------------------------------- conv.cpp
+// input (B, C, H, W), weight (O, C/groups, kH, kW), bias (O) or undefined.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
+              std::pair<int64_t, int64_t> stride = {1, 1},
+              std::pair<int64_t, int64_t> padding = {0, 0},
+              std::pair<int64_t, int64_t> dilation = {1, 1}, int64_t groups = 1);
+// input (B, C, L), weight (O, C/groups, k).
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
+              int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
+
+// ------------------------------------------------------------------- pool.cpp
+struct Pool2dOptions {
+  std::pair<int64_t, int64_t> kernel_size;
+  std::optional<std::pair<int64_t, int64_t>> stride;  // defaults to kernel_size
+  std::pair<int64_t, int64_t> padding = {0, 0};
+  std::pair<int64_t, int64_t> dilation = {1, 1};  // max pooling only
+  bool ceil_mode = false;
+  bool count_include_pad = true;  // avg pooling only
+};
+Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options);
+Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options);
+// Output (B, C, out_h, out_w) for any sizes, e.g. (H, 1) or (1, W).
+Tensor adaptive_avg_pool2d(const Tensor& x, std::pair<int64_t, int64_t> output_size);
+Tensor adaptive_max_pool2d(const Tensor& x, std::pair<int64_t, int64_t> output_size);
+
+// ------------------------------------------------------------------- norm.cpp
+// x (B, C, *). running_mean/var are updated in place when training and defined.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
+                  double eps = 1e-5);
+// Normalises over the trailing dims equal to normalized_shape.
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
+                  const Tensor& bias = Tensor(), double eps = 1e-5);
+Tensor dropout(const Tensor& x, double p, bool training, Generator* gen = nullptr);
+
+// ------------------------------------------------------------------- loss.cpp
+enum class Reduction { None, Mean, Sum };
+// logits (B, C) or (B, C, d1, ...); target int64 (B) or (B, d1, ...).
+Tensor cross_entropy(const Tensor& logits, const Tensor& target,
+                     Reduction reduction = Reduction::Mean, int64_t ignore_index = -100,
+                     double label_smoothing = 0.0);
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
+                Reduction reduction = Reduction::Mean, int64_t ignore_index = -100);
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
+                                        Reduction reduction = Reduction::Mean,
+                                        const Tensor& pos_weight = Tensor());
+
+// The op table (names, families, differentiable) for tools and tests.
+struct OpInfo {
+  std::string_view name;
+  std::string_view family;
+  bool differentiable;
+};
+const std::vector<OpInfo>& op_table();
+
+}  // namespace heed

@@ -1,0 +1,181 @@
+// Reductions over any dims with keepdim. sum, max/min (with indices) and
+// amax run kernels; mean, var and logsumexp are composed and get their
+// gradients from the pieces.
+#include <algorithm>
+#include <cmath>
+
+#include "core/ops/internal.h"
+
+namespace heed {
+
+using autograd::any_requires_grad;
+using autograd::record;
+using Needs = std::vector<bool>;
+
+namespace {
+
+Tensor reduce_forward(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims) {
+  Tensor out = empty(ops::reduced_shape(x.shape(), dims, true), {x.dtype(), x.device()});
+  backend_of(x).reduce(op, out, x, dims);
+  return out;
+}
+
+int64_t count_of(const Shape& shape, const std::vector<int64_t>& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= shape[size_t(d)];
+  return n;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, const Shape& dims_in, bool keepdim) {
+  auto dims = ops::reduction_dims(dims_in, x.dim(), "sum");
+  Tensor kept = reduce_forward(ReduceOp::Sum, x, dims);
+  Tensor out = keepdim ? kept : ops::raw_view(kept, ops::reduced_shape(x.shape(), dims, false),
+                                              contiguous_strides(ops::reduced_shape(x.shape(), dims, false)), 0);
+  if (any_requires_grad({&x})) {
+    Shape keep_shape = kept.shape(), in_shape = x.shape();
+    record("sum", {x}, out, [keep_shape, in_shape](const Tensor& g, const Needs&) {
+      return std::vector{expand(reshape(g, keep_shape), in_shape)};
+    });
+  }
+  return out;
+}
+
+Tensor mean(const Tensor& x, const Shape& dims_in, bool keepdim) {
+  ops::check_floating("mean", x);
+  auto dims = ops::reduction_dims(dims_in, x.dim(), "mean");
+  int64_t n = count_of(x.shape(), dims);
+  return sum(x, dims_in, keepdim) * (1.0 / double(std::max<int64_t>(n, 1)));
+}
+
+Tensor var(const Tensor& x, const Shape& dims_in, bool unbiased, bool keepdim) {
+  ops::check_floating("var", x);
+  auto dims = ops::reduction_dims(dims_in, x.dim(), "var");
+  int64_t n = count_of(x.shape(), dims);
+  Tensor centered = x - mean(x, dims_in, true);
+  double denom = double(unbiased ? n - 1 : n);
+  return sum(centered * centered, dims_in, keepdim) * (1.0 / denom);
+}
+
+namespace {
+
+std::pair<Tensor, Tensor> extreme_with_index(ReduceOp op, const char* name, const Tensor& x,
+                                             int64_t dim, bool keepdim) {
+  dim = wrap_dim(dim, x.dim(), name);
+  if (x.dim() > 0)
+    HEED_CHECK(x.shape()[size_t(dim)] > 0, name, ": cannot reduce over an empty dimension ", dim,
+               " of shape ", shape_str(x.shape()));
+  std::vector<int64_t> dims = x.dim() > 0 ? std::vector<int64_t>{dim} : std::vector<int64_t>{};
+  Shape kshape = ops::reduced_shape(x.shape(), dims, true);
+  Tensor values = empty(kshape, {x.dtype(), x.device()});
+  Tensor indices = empty(kshape, {kInt64, x.device()});
+  if (x.dim() == 0) {
+    backend_of(x).copy(values, x);
+    backend_of(x).fill(indices, 0);
+  } else {
+    backend_of(x).reduce_with_index(op, values, indices, x, dim);
+  }
+  if (!keepdim && x.dim() > 0) {
+    Shape s = ops::reduced_shape(x.shape(), dims, false);
+    values = ops::raw_view(values, s, contiguous_strides(s), 0);
+    indices = ops::raw_view(indices, s, contiguous_strides(s), 0);
+  }
+  if (any_requires_grad({&x})) {
+    Shape in_shape = x.shape();
+    Tensor idx = indices.detach();
+    record(name, {x}, values, [in_shape, idx, dim, keepdim](const Tensor& g, const Needs&) {
+      if (in_shape.empty()) return std::vector{g};
+      // One-hot of the chosen index along `dim`, times the upstream gradient.
+      Tensor ik = keepdim ? idx : unsqueeze(idx, dim);
+      Tensor gk = keepdim ? g : unsqueeze(g, dim);
+      Shape iota_shape(in_shape.size(), 1);
+      iota_shape[size_t(dim)] = in_shape[size_t(dim)];
+      Tensor iota = reshape(arange(double(in_shape[size_t(dim)]), {kInt64, g.device()}), iota_shape);
+      Tensor mask = eq(iota, ik);
+      return std::vector{where(mask, gk, zeros({}, {g.dtype(), g.device()}))};
+    });
+  }
+  return {values, indices};
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
+  return extreme_with_index(ReduceOp::Max, "max", x, dim, keepdim);
+}
+std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
+  return extreme_with_index(ReduceOp::Min, "min", x, dim, keepdim);
+}
+Tensor max(const Tensor& x) {
+  HEED_CHECK(x.numel() > 0, "max: cannot reduce an empty tensor");
+  return max(reshape(x, {-1}), 0).first;
+}
+Tensor min(const Tensor& x) {
+  HEED_CHECK(x.numel() > 0, "min: cannot reduce an empty tensor");
+  return min(reshape(x, {-1}), 0).first;
+}
+
+Tensor amax(const Tensor& x, const Shape& dims_in, bool keepdim) {
+  auto dims = ops::reduction_dims(dims_in, x.dim(), "amax");
+  HEED_CHECK(x.numel() > 0, "amax: cannot reduce an empty tensor");
+  Tensor kept = reduce_forward(ReduceOp::Max, x, dims);
+  Shape s = ops::reduced_shape(x.shape(), dims, keepdim);
+  Tensor out = ops::raw_view(kept, s, contiguous_strides(s), 0);
+  if (any_requires_grad({&x})) {
+    Tensor xd = x.detach(), kd = kept.detach();
+    Shape keep_shape = kept.shape();
+    std::vector<int64_t> dv = dims;
+    record("amax", {x}, out, [xd, kd, keep_shape, dv](const Tensor& g, const Needs&) {
+      // Ties share the gradient evenly, as PyTorch's amax.
+      Tensor mask = eq(xd, kd).to(g.dtype());
+      Tensor count = sum(mask, Shape(dv.begin(), dv.end()), true);
+      return std::vector{mask * (reshape(g, keep_shape) / count)};
+    });
+  }
+  return out;
+}
+
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  NoGradGuard no_grad;
+  return max(x, dim, keepdim).second;
+}
+
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
+  NoGradGuard no_grad;
+  return min(x, dim, keepdim).second;
+}
+
+Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
+  ops::check_floating("logsumexp", x);
+  // Shift by the (detached) max for stability; the result does not depend on it.
+  Tensor m;
+  {
+    NoGradGuard no_grad;
+    m = amax(x, dims, true);
+    m = where(eq(abs(m), full({}, INFINITY, {m.dtype(), m.device()})), zeros_like(m), m);
+  }
+  Tensor s = log(sum(exp(x - m), dims, true)) + m;
+  if (keepdim) return s;
+  auto rd = ops::reduction_dims(dims, x.dim(), "logsumexp");
+  return reshape(s, ops::reduced_shape(x.shape(), rd, false));
+}
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  size_t n = size_t(x.dim()), m = shape.size();
+  HEED_CHECK(m <= n, "sum_to: cannot reduce shape ", shape_str(x.shape()), " to ",
+             shape_str(shape));
+  Shape dims;
+  for (size_t i = 0; i < n; ++i) {
+    if (i < n - m) {
+      dims.push_back(int64_t(i));
+    } else if (shape[i - (n - m)] == 1 && x.shape()[i] != 1) {
+      dims.push_back(int64_t(i));
+    }
+  }
+  Tensor r = dims.empty() ? x : sum(x, dims, true);
+  return reshape(r, shape);
+}
+
+}  // namespace heed

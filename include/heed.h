@@ -1,0 +1,4 @@
+// The umbrella header: #include <heed.h> for the whole public API.
+#pragma once
+
+#include "core/heed_core.h"
