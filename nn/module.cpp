@@ -214,17 +214,27 @@ void Module::replace_module_ptr(const std::string& name, std::shared_ptr<Module>
 
 // ------------------------------------------------------------------ traversal
 
-void Module::walk(const std::function<void(const std::string& prefix, const Module& m)>& fn) const {
+void Module::walk(const std::function<void(const std::string& prefix, const Module& m)>& fn,
+                  bool dedupe) const {
   std::unordered_set<const Module*> seen;
   // Explicit stack: deep Sequentials must not recurse; children pushed in reverse.
-  std::vector<std::pair<std::string, const Module*>> stack{{"", this}};
+  struct Item {
+    std::string prefix;
+    const Module* m;
+    size_t depth;
+  };
+  std::vector<Item> stack{{"", this, 0}};
   while (!stack.empty()) {
-    auto [prefix, m] = stack.back();
+    Item it = std::move(stack.back());
     stack.pop_back();
-    if (!seen.insert(m).second) continue;
-    fn(prefix, *m);
-    for (auto it = m->children_.rbegin(); it != m->children_.rend(); ++it)
-      stack.emplace_back(prefix.empty() ? it->first : prefix + "." + it->first, it->second.get());
+    if (dedupe && !seen.insert(it.m).second) continue;
+    // Without dedupe a module that contains itself would loop forever.
+    HEED_CHECK(it.depth < 10000, "nn: modules nested over 10000 deep (", it.prefix.substr(0, 200),
+               "...); does a module contain itself?");
+    fn(it.prefix, *it.m);
+    for (auto c = it.m->children_.rbegin(); c != it.m->children_.rend(); ++c)
+      stack.push_back({it.prefix.empty() ? c->first : it.prefix + "." + c->first, c->second.get(),
+                       it.depth + 1});
   }
 }
 
@@ -387,30 +397,28 @@ void Module::to(Device device) {
 
 // ------------------------------------------------------------------ state dict
 
-void Module::collect_state(const std::string& prefix,
-                           std::vector<std::pair<std::string, Tensor>>& out, bool with_buffers,
-                           bool only_persistent) const {
-  walk([&](const std::string& p, const Module& m) {
-    std::string base = prefix.empty() ? p : (p.empty() ? prefix : prefix + "." + p);
-    auto key = [&](const std::string& n) { return base.empty() ? n : base + "." + n; };
-    for (const auto& [n, t] : m.parameters_) out.emplace_back(key(n), t);
-    if (with_buffers)
-      for (const Buffer& b : m.buffers_)
-        if (b.persistent || !only_persistent) out.emplace_back(key(b.name), b.tensor);
-  });
+NamedTensors Module::persistent_state() const {
+  NamedTensors out;
+  // Not deduplicated: a module registered twice appears under both names, as in PyTorch.
+  walk(
+      [&](const std::string& prefix, const Module& m) {
+        auto key = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
+        for (const auto& [n, t] : m.parameters_) out.emplace_back(key(n), t);
+        for (const Buffer& b : m.buffers_)
+          if (b.persistent) out.emplace_back(key(b.name), b.tensor);
+      },
+      /*dedupe=*/false);
+  return out;
 }
 
 StateDict Module::state_dict() const {
-  std::vector<std::pair<std::string, Tensor>> items;
-  collect_state("", items, true, true);
   StateDict out;
-  for (auto& [k, t] : items) out.insert(k, t.detach());
+  for (auto& [k, t] : persistent_state()) out.insert(k, t.detach());
   return out;
 }
 
 LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) {
-  std::vector<std::pair<std::string, Tensor>> own;
-  collect_state("", own, true, true);
+  const NamedTensors own = persistent_state();
   LoadStateDictResult result;
   std::vector<std::string> mismatches;
   std::set<std::string> expected;
@@ -447,8 +455,8 @@ LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) 
   }
 
   NoGradGuard no_grad;
-  for (auto& [k, t] : own)
-    if (const Tensor* src = dict.find(k); src && src->impl() != t.impl()) t.copy_(*src);
+  for (const auto& [k, t] : own)
+    if (const Tensor* src = dict.find(k); src && src->impl() != t.impl()) Tensor(t).copy_(*src);
   return result;
 }
 

@@ -191,10 +191,11 @@ class Module : public std::enable_shared_from_this<Module> {
   void check_new_name(const std::string& name, const char* what) const;
   void register_module_ptr(const std::string& name, std::shared_ptr<Module> module);
   void replace_module_ptr(const std::string& name, std::shared_ptr<Module> module);
-  // Pre-order walk over (prefix, module), each module once.
-  void walk(const std::function<void(const std::string& prefix, const Module& m)>& fn) const;
-  void collect_state(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out,
-                     bool with_buffers, bool only_persistent) const;
+  // Pre-order walk over (prefix, module); each module once when dedupe.
+  void walk(const std::function<void(const std::string& prefix, const Module& m)>& fn,
+            bool dedupe = true) const;
+  // Parameters and persistent buffers under their dotted names.
+  NamedTensors persistent_state() const;
   void convert_tensors(const std::function<Tensor(const Tensor&)>& convert, bool buffers_too);
 
   NamedTensors parameters_;
@@ -314,6 +315,11 @@ class ModuleHolder {
   const std::shared_ptr<Impl>& ptr() const { return impl_; }
   bool is_empty() const { return impl_ == nullptr; }
   explicit operator bool() const { return impl_ != nullptr; }
+
+  // Indexes containers: seq[0], dict["name"].
+  template <typename Arg>
+  requires requires(Impl& m, Arg&& a) { m[std::forward<Arg>(a)]; }
+  decltype(auto) operator[](Arg&& arg) const { return (*get())[std::forward<Arg>(arg)]; }
 
   // Calls the module's forward through hooks (see the top of this file).
   template <typename... Args>
