@@ -109,6 +109,20 @@ TEST_CASE("ceil_mode drops a last window that would start in the right padding",
   CHECK(avg_pool2d(y, opts({3, 3}, {2, 2}, {0, 0}, true)).shape() == Shape{1, 1, 4, 4});
 }
 
+TEST_CASE("a dilated window that misses the input gives -inf and no gradient", "[pool]") {
+  // H = W = 2, k2 d3 p1: one window with taps at -1 and 2, both outside the
+  // input. PyTorch returns -inf (with an out-of-range index); heed returns -inf
+  // and its backward sends the gradient nowhere.
+  Pool2dOptions o = opts({2, 2}, {1, 1}, {1, 1});
+  o.dilation = {3, 3};
+  Tensor x = ones({1, 1, 2, 2}, kFloat64).requires_grad_();
+  Tensor y = max_pool2d(x, o);
+  REQUIRE(y.shape() == Shape{1, 1, 1, 1});
+  CHECK(y.item() == -INFINITY);
+  y.backward(ones_like(y));
+  CHECK(x.grad().to_vector<double>() == V{0, 0, 0, 0});
+}
+
 TEST_CASE("pooling matches PyTorch (fixtures)", "[pool]") {
   json fx = load_fixture("pool.json");
   REQUIRE(fx.at("cases").size() >= 35);
