@@ -14,15 +14,18 @@ using Needs = std::vector<bool>;
 namespace {
 
 // Checks an optional per-feature tensor (weight, bias, running stats): same
-// dtype and device as x, `expected` elements, 1-D (or `shape` when given).
+// dtype and device as x, and the expected shape: (C) for batch norm
+// (per_channel), normalized_shape for layer norm.
 void check_param(const char* op, const char* name, const Tensor& t, const Tensor& x,
-                 const Shape& shape, const char* what) {
+                 const Shape& shape, bool per_channel) {
   if (!t.defined()) return;
   HEED_CHECK(t.dtype() == x.dtype(), op, ": ", name, " is ", t.dtype(), " but input is ",
              x.dtype());
   HEED_CHECK(t.device() == x.device(), op, ": ", name, " is on ", t.device(), " but input is on ",
              x.device());
-  HEED_CHECK(t.shape() == shape, op, ": ", name, " has shape ", shape_str(t.shape()), " but ", what,
+  HEED_CHECK(t.shape() == shape, op, ": ", name, " has shape ", shape_str(t.shape()), " but ",
+             per_channel ? detail::concat("input has ", shape[0], " channels")
+                         : detail::concat("normalized_shape is ", shape_str(shape)),
              " (input shape ", shape_str(x.shape()), ")");
 }
 
@@ -36,11 +39,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
              "got shape ", shape_str(x.shape()));
   HEED_CHECK(eps >= 0, "batch_norm: eps must be >= 0, got ", eps);
   const int64_t C = x.size(1);
-  std::string channels = detail::concat("input has ", C, " channels, expected [", C, "]");
-  check_param("batch_norm", "weight", weight, x, {C}, channels.c_str());
-  check_param("batch_norm", "bias", bias, x, {C}, channels.c_str());
-  check_param("batch_norm", "running_mean", running_mean, x, {C}, channels.c_str());
-  check_param("batch_norm", "running_var", running_var, x, {C}, channels.c_str());
+  check_param("batch_norm", "weight", weight, x, {C}, true);
+  check_param("batch_norm", "bias", bias, x, {C}, true);
+  check_param("batch_norm", "running_mean", running_mean, x, {C}, true);
+  check_param("batch_norm", "running_var", running_var, x, {C}, true);
   HEED_CHECK(running_mean.defined() == running_var.defined(),
              "batch_norm: running_mean and running_var must both be given or both be undefined");
   HEED_CHECK(training || running_mean.defined(),
@@ -89,9 +91,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   HEED_CHECK(matches, "layer_norm: normalized_shape ", shape_str(normalized_shape),
              " does not match the trailing dims of the input of shape ", shape_str(x.shape()),
              " (expected [*, ", shape_str(normalized_shape).substr(1), ")");
-  const char* what = "it must equal normalized_shape";
-  check_param("layer_norm", "weight", weight, x, normalized_shape, what);
-  check_param("layer_norm", "bias", bias, x, normalized_shape, what);
+  check_param("layer_norm", "weight", weight, x, normalized_shape, false);
+  check_param("layer_norm", "bias", bias, x, normalized_shape, false);
 
   const int64_t N = numel_of(normalized_shape);
   const int64_t M = N > 0 ? x.numel() / N : 0;
