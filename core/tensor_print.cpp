@@ -17,7 +17,10 @@
 namespace heed {
 namespace {
 
-constexpr int kPrecision = 4;
+// PyTorch's print options: precision 4 (in the formats), threshold, edge
+// items, line width.
+constexpr const char* kFixed = "%.4f";
+constexpr const char* kSci = "%.4e";
 constexpr int64_t kThreshold = 1000;
 constexpr int64_t kEdgeItems = 3;
 constexpr int64_t kLineWidth = 80;
@@ -31,28 +34,33 @@ std::string py_format(const char* spec, double v) {
   return buf;
 }
 
-// The elements of a tensor in logical (row-major) order.
+// Reads elements of a CPU tensor in place by element offset from its first
+// element (no copy: printing a huge tensor touches only what it shows).
 struct Elements {
+  Tensor t;  // keeps the storage alive
   DType dtype;
   Shape shape;
-  Shape strides;  // contiguous strides of `shape`
-  std::vector<double> f;
-  std::vector<int64_t> i;
-  std::vector<bool> b;
+  Shape strides;
+  const char* data;
 
-  explicit Elements(const Tensor& t)
-      : dtype(t.dtype()), shape(t.shape()), strides(contiguous_strides(t.shape())) {
-    if (t.is_floating_point())
-      f = t.to_vector<double>();
-    else if (dtype == kInt64)
-      i = t.to_vector<int64_t>();
-    else
-      b = t.to_vector<bool>();
+  explicit Elements(const Tensor& x)
+      : t(x.device().is_cpu() ? x : x.to(kCPU)),
+        dtype(t.dtype()),
+        shape(t.shape()),
+        strides(t.strides()),
+        data(static_cast<const char*>(t.raw_data())) {}
+
+  template <typename T>
+  T at(int64_t off) const {
+    return reinterpret_cast<const T*>(data)[off];
+  }
+  double real(int64_t off) const {
+    return dtype == kFloat32 ? double(at<float>(off)) : at<double>(off);
   }
 };
 
-// Calls fn(flat_index) for every element the printout shows, in order
-// (the elements of PyTorch's get_summarized_data).
+// Calls fn(offset) for every element the printout shows, in order (the
+// elements of PyTorch's get_summarized_data).
 template <typename F>
 void visit_shown(const Elements& e, bool summarize, size_t dim, int64_t base, F&& fn) {
   if (dim == e.shape.size()) {
@@ -79,7 +87,7 @@ class Formatter {
     }
     std::vector<double> vals;  // nonzero finite values
     visit_shown(e, summarize, 0, 0, [&](int64_t k) {
-      double v = e.f[size_t(k)];
+      double v = e.real(k);
       if (std::isfinite(v) && v != 0) vals.push_back(v);
     });
     if (vals.empty()) return;
@@ -91,9 +99,9 @@ class Formatter {
     }
     sci_mode_ = hi / lo > 1000.0 || hi > 1e8 || (!int_mode_ && lo < 1e-4);
     for (double v : vals) {
-      size_t w = sci_mode_   ? py_format("%.4e", v).size()
+      size_t w = sci_mode_   ? py_format(kSci, v).size()
                  : int_mode_ ? py_format("%.0f", v).size() + 1  // room for the "."
-                             : py_format("%.4f", v).size();
+                             : py_format(kFixed, v).size();
       max_width_ = std::max(max_width_, w);
     }
   }
@@ -108,12 +116,12 @@ class Formatter {
 
  private:
   std::string raw(int64_t k) const {
-    if (e_.dtype == kInt64) return std::to_string(e_.i[size_t(k)]);
-    if (e_.dtype == kBool) return e_.b[size_t(k)] ? "True" : "False";
-    double v = e_.f[size_t(k)];
-    if (sci_mode_) return py_format("%.4e", v);
+    if (e_.dtype == kInt64) return std::to_string(e_.at<int64_t>(k));
+    if (e_.dtype == kBool) return e_.at<uint8_t>(k) != 0 ? "True" : "False";
+    double v = e_.real(k);
+    if (sci_mode_) return py_format(kSci, v);
     if (int_mode_) return py_format("%.0f", v) + (std::isfinite(v) ? "." : "");
-    return py_format("%.4f", v);
+    return py_format(kFixed, v);
   }
 
   const Elements& e_;
@@ -135,7 +143,7 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
 // _tensor_str_with_formatter / _vector_str for the sub-tensor at `dim`, `base`.
 std::string render(const Elements& e, const Formatter& fmt, bool summarize, size_t dim,
                    int64_t base, int64_t indent) {
-  if (e.shape.empty()) return fmt.format(0);
+  if (e.shape.empty()) return fmt.format(base);
   int64_t n = e.shape[dim], stride = e.strides[dim];
   bool cut = summarize && n > 2 * kEdgeItems;
   if (dim + 1 == e.shape.size()) {
