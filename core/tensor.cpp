@@ -31,8 +31,16 @@ TensorImpl::~TensorImpl() {
 
 int64_t live_tensor_count() { return g_live_tensors.load(); }
 
-int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
+// wrap_dim accepts dim 0 / -1 for a 0-d tensor (as reductions do); size and
+// stride must not, there is no such entry.
+int64_t Tensor::size(int64_t d) const {
+  HEED_CHECK(dim() > 0, "size: dim ", d, " specified but the tensor has no dimensions");
+  return shape()[size_t(wrap_dim(d, dim(), "size"))];
+}
+int64_t Tensor::stride(int64_t d) const {
+  HEED_CHECK(dim() > 0, "stride: dim ", d, " specified but the tensor has no dimensions");
+  return strides()[size_t(wrap_dim(d, dim(), "stride"))];
+}
 
 bool Tensor::is_contiguous() const {
   const TensorImpl& t = checked();

@@ -75,6 +75,11 @@ bool view_strides(const Tensor& x, const Shape& shape, Shape& out) {
   return view_d == -1;
 }
 
+// Ops that index a dim need one: wrap_dim accepts dim 0 of a 0-d tensor.
+void check_has_dims(const char* op, const Tensor& x) {
+  HEED_CHECK(x.dim() > 0, op, ": cannot be applied to a 0-dim tensor");
+}
+
 Tensor make_view(const char* name, const Tensor& x, const Shape& shape, const Shape& strides,
                  int64_t offset, std::function<Tensor(const Tensor&)> backward) {
   Tensor out = raw_view(x, shape, strides, offset);
@@ -136,9 +141,9 @@ Tensor permute(const Tensor& x, const Shape& dims) {
 
 Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
   int64_t n = x.dim();
-  if (n == 0) return x;
   d0 = wrap_dim(d0, n, "transpose");
   d1 = wrap_dim(d1, n, "transpose");
+  if (n == 0) return x;
   Shape perm(static_cast<size_t>(n));
   std::iota(perm.begin(), perm.end(), 0);
   std::swap(perm[size_t(d0)], perm[size_t(d1)]);
@@ -146,6 +151,7 @@ Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
 }
 
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  check_has_dims("slice", x);
   dim = wrap_dim(dim, x.dim(), "slice");
   HEED_CHECK(step > 0, "slice: step must be positive, got ", step);
   int64_t size = x.shape()[size_t(dim)];
@@ -168,6 +174,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
+  check_has_dims("narrow", x);
   dim = wrap_dim(dim, x.dim(), "narrow");
   int64_t size = x.shape()[size_t(dim)];
   if (start < 0) start += size;
@@ -178,6 +185,7 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+  check_has_dims("select", x);
   dim = wrap_dim(dim, x.dim(), "select");
   int64_t size = x.shape()[size_t(dim)];
   HEED_CHECK(index >= -size && index < size, "select: index ", index,
@@ -202,6 +210,8 @@ Tensor expand(const Tensor& x, const Shape& shape) {
     size_t j = i - (n - m);
     int64_t d = x.shape()[j];
     if (target == -1) target = d;
+    HEED_CHECK(target >= 0, "expand: invalid size ", target, " at dim ", i, " in ",
+               shape_str(shape));
     HEED_CHECK(d == target || d == 1, "expand: the expanded size ", target,
                " must match the existing size ", d, " at dim ", i, " (", shape_str(x.shape()),
                " to ", shape_str(shape), ")");
@@ -227,8 +237,8 @@ Tensor squeeze(const Tensor& x) {
 }
 
 Tensor squeeze(const Tensor& x, int64_t dim) {
-  if (x.dim() == 0) return x;
   dim = wrap_dim(dim, x.dim(), "squeeze");
+  if (x.dim() == 0) return x;
   if (x.shape()[size_t(dim)] != 1) return x;
   Shape shape = x.shape(), strides = x.strides();
   shape.erase(shape.begin() + dim);
@@ -251,8 +261,7 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   if (x.dim() == 0) return reshape(x, {1});
   start_dim = wrap_dim(start_dim, x.dim(), "flatten");
   end_dim = wrap_dim(end_dim, x.dim(), "flatten");
-  HEED_CHECK(start_dim <= end_dim, "flatten: start_dim ", start_dim, " is after end_dim ",
-             end_dim);
+  HEED_CHECK(start_dim <= end_dim, "flatten: start_dim ", start_dim, " is after end_dim ", end_dim);
   Shape shape;
   for (int64_t i = 0; i < start_dim; ++i) shape.push_back(x.shape()[size_t(i)]);
   int64_t merged = 1;
@@ -265,6 +274,8 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
   HEED_CHECK(!xs.empty(), "cat: expected a non-empty list of tensors");
   const Tensor& first = xs[0];
+  for (size_t i = 0; i < xs.size(); ++i)
+    HEED_CHECK(xs[i].dim() > 0, "cat: tensor ", i, " is 0-dim and cannot be concatenated");
   dim = wrap_dim(dim, first.dim(), "cat");
   Shape shape = first.shape();
   DType dtype = first.dtype();
@@ -276,9 +287,11 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
     HEED_CHECK(x.device() == first.device(), "cat: tensor ", i, " is on ", x.device(),
                " but tensor 0 is on ", first.device());
     for (int64_t d = 0; d < x.dim(); ++d)
-      HEED_CHECK(d == dim || x.shape()[size_t(d)] == shape[size_t(d)], "cat: sizes must match "
-                 "except in dim ", dim, "; tensor ", i, " has shape ", shape_str(x.shape()),
-                 ", tensor 0 has ", shape_str(first.shape()));
+      HEED_CHECK(d == dim || x.shape()[size_t(d)] == shape[size_t(d)],
+                 "cat: sizes must match "
+                 "except in dim ",
+                 dim, "; tensor ", i, " has shape ", shape_str(x.shape()), ", tensor 0 has ",
+                 shape_str(first.shape()));
     dtype = ops::promote(dtype, x.dtype());
     total += x.shape()[size_t(dim)];
   }
@@ -313,23 +326,25 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
   dim = wrap_dim(dim, xs[0].dim() + 1, "stack");
   std::vector<Tensor> parts;
   for (size_t i = 0; i < xs.size(); ++i) {
-    HEED_CHECK(xs[i].shape() == xs[0].shape(), "stack: all tensors must have the same shape; "
-               "tensor ", i, " has ", shape_str(xs[i].shape()), ", tensor 0 has ",
-               shape_str(xs[0].shape()));
+    HEED_CHECK(xs[i].shape() == xs[0].shape(),
+               "stack: all tensors must have the same shape; "
+               "tensor ",
+               i, " has ", shape_str(xs[i].shape()), ", tensor 0 has ", shape_str(xs[0].shape()));
     parts.push_back(unsqueeze(xs[i], dim));
   }
   return cat(parts, dim);
 }
 
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim) {
+  check_has_dims("split", x);
   dim = wrap_dim(dim, x.dim(), "split");
   int64_t total = 0;
   for (int64_t s : sizes) {
     HEED_CHECK(s >= 0, "split: negative size ", s);
     total += s;
   }
-  HEED_CHECK(total == x.shape()[size_t(dim)], "split: sizes sum to ", total,
-             " but dimension ", dim, " has size ", x.shape()[size_t(dim)]);
+  HEED_CHECK(total == x.shape()[size_t(dim)], "split: sizes sum to ", total, " but dimension ", dim,
+             " has size ", x.shape()[size_t(dim)]);
   std::vector<Tensor> out;
   int64_t off = 0;
   for (int64_t s : sizes) {
@@ -341,6 +356,7 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
 
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
   HEED_CHECK(split_size > 0, "split: split_size must be positive, got ", split_size);
+  check_has_dims("split", x);
   dim = wrap_dim(dim, x.dim(), "split");
   int64_t size = x.shape()[size_t(dim)];
   std::vector<int64_t> sizes;
@@ -352,8 +368,11 @@ std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
 
 std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   HEED_CHECK(chunks > 0, "chunk: number of chunks must be positive, got ", chunks);
+  check_has_dims("chunk", x);
   dim = wrap_dim(dim, x.dim(), "chunk");
   int64_t size = x.shape()[size_t(dim)];
+  // An empty dim still gives `chunks` (empty) pieces, as PyTorch.
+  if (size == 0) return split(x, std::vector<int64_t>(size_t(chunks), 0), dim);
   return split(x, std::max<int64_t>((size + chunks - 1) / chunks, 1), dim);
 }
 
@@ -404,8 +423,8 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
 }
 
 Tensor repeat(const Tensor& x, const Shape& repeats) {
-  HEED_CHECK(int64_t(repeats.size()) >= x.dim(), "repeat: number of repeat dims (",
-             repeats.size(), ") can not be smaller than the tensor's dims (", x.dim(), ")");
+  HEED_CHECK(int64_t(repeats.size()) >= x.dim(), "repeat: number of repeat dims (", repeats.size(),
+             ") can not be smaller than the tensor's dims (", x.dim(), ")");
   // View x as (1, s0, 1, s1, ...), expand the 1s to the repeats, then merge.
   size_t lead = repeats.size() - size_t(x.dim());
   Shape padded(lead, 1);
@@ -419,7 +438,9 @@ Tensor repeat(const Tensor& x, const Shape& repeats) {
     expanded.push_back(padded[i]);
     final_shape.push_back(repeats[i] * padded[i]);
   }
-  return reshape(contiguous(expand(reshape(x, inter), expanded)), final_shape);
+  // clone, not contiguous: the result is always a new tensor, as in PyTorch,
+  // even when every repeat is 1.
+  return reshape(expand(reshape(x, inter), expanded).clone(), final_shape);
 }
 
 }  // namespace heed

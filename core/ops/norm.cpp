@@ -1,20 +1,148 @@
+// Normalisation and dropout: forward, saved tensors and backward side by side.
+// batch_norm and layer_norm run fused kernels (statistics, normalisation and
+// affine in one kernel; a hand-written backward kernel); tests check them
+// against versions composed from mean/var/sub/mul. dropout is composed from
+// a counter-based uniform fill, so its mask does not depend on the thread count.
 #include "core/ops/internal.h"
 
 namespace heed {
 
-Tensor batch_norm(const Tensor& /*x*/, const Tensor& /*running_mean*/, const Tensor& /*running_var*/,
-                  const Tensor& /*weight*/, const Tensor& /*bias*/, bool /*training*/, double /*momentum*/,
-                  double /*eps*/) {
-  HEED_FAIL("batch_norm is not implemented yet");
+using autograd::any_requires_grad;
+using autograd::record;
+using Needs = std::vector<bool>;
+
+namespace {
+
+// Checks an optional per-feature tensor (weight, bias, running stats): same
+// dtype and device as x, and the expected shape: (C) for batch norm
+// (per_channel), normalized_shape for layer norm.
+void check_param(const char* op, const char* name, const Tensor& t, const Tensor& x,
+                 const Shape& shape, bool per_channel) {
+  if (!t.defined()) return;
+  HEED_CHECK(t.dtype() == x.dtype(), op, ": ", name, " is ", t.dtype(), " but input is ",
+             x.dtype());
+  HEED_CHECK(t.device() == x.device(), op, ": ", name, " is on ", t.device(), " but input is on ",
+             x.device());
+  HEED_CHECK(t.shape() == shape, op, ": ", name, " has shape ", shape_str(t.shape()), " but ",
+             per_channel ? detail::concat("input has ", shape[0], " channels")
+                         : detail::concat("normalized_shape is ", shape_str(shape)),
+             " (input shape ", shape_str(x.shape()), ")");
 }
 
-Tensor layer_norm(const Tensor& /*x*/, const Shape& /*normalized_shape*/, const Tensor& /*weight*/,
-                  const Tensor& /*bias*/, double /*eps*/) {
-  HEED_FAIL("layer_norm is not implemented yet");
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                  double eps) {
+  ops::check_floating("batch_norm", x);
+  HEED_CHECK(x.dim() >= 2, "batch_norm: expected input of shape (B, C, *) with at least 2 dims, ",
+             "got shape ", shape_str(x.shape()));
+  HEED_CHECK(eps >= 0, "batch_norm: eps must be >= 0, got ", eps);
+  const int64_t C = x.size(1);
+  check_param("batch_norm", "weight", weight, x, {C}, true);
+  check_param("batch_norm", "bias", bias, x, {C}, true);
+  check_param("batch_norm", "running_mean", running_mean, x, {C}, true);
+  check_param("batch_norm", "running_var", running_var, x, {C}, true);
+  HEED_CHECK(running_mean.defined() == running_var.defined(),
+             "batch_norm: running_mean and running_var must both be given or both be undefined");
+  HEED_CHECK(training || running_mean.defined(),
+             "batch_norm: eval mode (training=false) needs running_mean and running_var");
+  if (training)
+    HEED_CHECK(x.numel() / std::max<int64_t>(C, 1) > 1,
+               "batch_norm: expected more than 1 value per channel when training, got input "
+               "of shape ",
+               shape_str(x.shape()));
+
+  Tensor xc = ops::contiguous_data(x);
+  Tensor wc = weight.defined() ? ops::contiguous_data(weight.detach()) : Tensor();
+  Tensor bc = bias.defined() ? ops::contiguous_data(bias.detach()) : Tensor();
+  Tensor out = empty(x.shape(), {x.dtype(), x.device()});
+  Tensor save_mean = empty({C}, {x.dtype(), x.device()});    // (C)
+  Tensor save_invstd = empty({C}, {x.dtype(), x.device()});  // (C)
+  // Running stats are buffers, updated in place (never recorded).
+  backend_of(x).batch_norm(out, save_mean, save_invstd, xc, wc, bc,
+                           running_mean.defined() ? running_mean.detach() : Tensor(),
+                           running_var.defined() ? running_var.detach() : Tensor(), training,
+                           momentum, eps);
+  if (any_requires_grad({&x, &weight, &bias})) {
+    Tensor xd = xc.detach();
+    record("batch_norm", {x, weight, bias}, out,
+           [xd, wc, save_mean, save_invstd, training](const Tensor& g, const Needs& n) {
+             Tensor gi = n[0] ? empty_like(xd) : Tensor();
+             Tensor gw = n[1] ? empty_like(save_mean) : Tensor();
+             Tensor gb = n[2] ? empty_like(save_mean) : Tensor();
+             backend_of(g).batch_norm_backward(gi, gw, gb, ops::contiguous_data(g), xd, wc,
+                                               save_mean, save_invstd, training);
+             return std::vector{gi, gw, gb};
+           });
+  }
+  return out;
 }
 
-Tensor dropout(const Tensor& /*x*/, double /*p*/, bool /*training*/, Generator* /*gen*/) {
-  HEED_FAIL("dropout is not implemented yet");
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  ops::check_floating("layer_norm", x);
+  const int64_t k = int64_t(normalized_shape.size());
+  HEED_CHECK(k >= 1, "layer_norm: normalized_shape must have at least one dim");
+  HEED_CHECK(eps >= 0, "layer_norm: eps must be >= 0, got ", eps);
+  bool matches = x.dim() >= k;
+  for (int64_t i = 0; matches && i < k; ++i)
+    matches = x.size(x.dim() - k + i) == normalized_shape[size_t(i)];
+  HEED_CHECK(matches, "layer_norm: normalized_shape ", shape_str(normalized_shape),
+             " does not match the trailing dims of the input of shape ", shape_str(x.shape()),
+             " (expected [*, ", shape_str(normalized_shape).substr(1), ")");
+  check_param("layer_norm", "weight", weight, x, normalized_shape, false);
+  check_param("layer_norm", "bias", bias, x, normalized_shape, false);
+
+  const int64_t N = numel_of(normalized_shape);
+  const int64_t M = N > 0 ? x.numel() / N : 0;
+  Tensor xc = ops::contiguous_data(x);
+  Tensor wc = weight.defined() ? ops::contiguous_data(weight.detach()) : Tensor();
+  Tensor bc = bias.defined() ? ops::contiguous_data(bias.detach()) : Tensor();
+  Tensor out = empty(x.shape(), {x.dtype(), x.device()});
+  Tensor save_mean = empty({M}, {x.dtype(), x.device()});  // (M) one per row
+  Tensor save_rstd = empty({M}, {x.dtype(), x.device()});  // (M)
+  backend_of(x).layer_norm(out, save_mean, save_rstd, xc, wc, bc, N, eps);
+  if (any_requires_grad({&x, &weight, &bias})) {
+    Tensor xd = xc.detach();
+    Shape wshape = normalized_shape;
+    record("layer_norm", {x, weight, bias}, out,
+           [xd, wc, save_mean, save_rstd, N, wshape](const Tensor& g, const Needs& n) {
+             Tensor gi = n[0] ? empty_like(xd) : Tensor();
+             Tensor gw = n[1] ? empty(wshape, {g.dtype(), g.device()}) : Tensor();
+             Tensor gb = n[2] ? empty(wshape, {g.dtype(), g.device()}) : Tensor();
+             backend_of(g).layer_norm_backward(gi, gw, gb, ops::contiguous_data(g), xd, wc,
+                                               save_mean, save_rstd, N);
+             return std::vector{gi, gw, gb};
+           });
+  }
+  return out;
+}
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
+  HEED_CHECK(p >= 0 && p <= 1, "dropout: probability must be in [0, 1], got ", p);
+  ops::check_floating("dropout", x);
+  if (!training || p == 0) return x;
+  Tensor mask;  // 0 or 1/(1-p), x's shape and dtype
+  if (p == 1) {
+    mask = zeros(x.shape(), {x.dtype(), x.device()});
+  } else {
+    NoGradGuard no_grad;
+    Generator& g = gen ? *gen : default_generator();
+    Tensor u = empty(x.shape(), {x.dtype(), x.device()});
+    backend_of(x).fill_uniform(u, g.seed(), g.advance(uint64_t(u.numel())), 0.0, 1.0);
+    // Keep where u >= p, i.e. with probability 1 - p.
+    mask = ge(u, full({}, p, {x.dtype(), x.device()})).to(x.dtype()) * (1.0 / (1.0 - p));
+  }
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = x.detach() * mask;
+  }
+  if (any_requires_grad({&x}))
+    record("dropout", {x}, out,
+           [mask](const Tensor& g, const Needs&) { return std::vector{g * mask}; });
+  return out;
 }
 
 }  // namespace heed

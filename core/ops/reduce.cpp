@@ -29,10 +29,14 @@ int64_t count_of(const Shape& shape, const std::vector<int64_t>& dims) {
 }  // namespace
 
 Tensor sum(const Tensor& x, const Shape& dims_in, bool keepdim) {
+  // Counting a mask: bool sums to int64, as in PyTorch.
+  if (x.dtype() == kBool) return sum(x.to(kInt64), dims_in, keepdim);
   auto dims = ops::reduction_dims(dims_in, x.dim(), "sum");
   Tensor kept = reduce_forward(ReduceOp::Sum, x, dims);
-  Tensor out = keepdim ? kept : ops::raw_view(kept, ops::reduced_shape(x.shape(), dims, false),
-                                              contiguous_strides(ops::reduced_shape(x.shape(), dims, false)), 0);
+  Tensor out =
+      keepdim ? kept
+              : ops::raw_view(kept, ops::reduced_shape(x.shape(), dims, false),
+                              contiguous_strides(ops::reduced_shape(x.shape(), dims, false)), 0);
   if (any_requires_grad({&x})) {
     Shape keep_shape = kept.shape(), in_shape = x.shape();
     record("sum", {x}, out, [keep_shape, in_shape](const Tensor& g, const Needs&) {
@@ -46,7 +50,8 @@ Tensor mean(const Tensor& x, const Shape& dims_in, bool keepdim) {
   ops::check_floating("mean", x);
   auto dims = ops::reduction_dims(dims_in, x.dim(), "mean");
   int64_t n = count_of(x.shape(), dims);
-  return sum(x, dims_in, keepdim) * (1.0 / double(std::max<int64_t>(n, 1)));
+  // n == 0 gives 0 * inf = NaN, like PyTorch's mean of nothing.
+  return sum(x, dims_in, keepdim) * (1.0 / double(n));
 }
 
 Tensor var(const Tensor& x, const Shape& dims_in, bool unbiased, bool keepdim) {
@@ -91,7 +96,8 @@ std::pair<Tensor, Tensor> extreme_with_index(ReduceOp op, const char* name, cons
       Tensor gk = keepdim ? g : unsqueeze(g, dim);
       Shape iota_shape(in_shape.size(), 1);
       iota_shape[size_t(dim)] = in_shape[size_t(dim)];
-      Tensor iota = reshape(arange(double(in_shape[size_t(dim)]), {kInt64, g.device()}), iota_shape);
+      Tensor iota =
+          reshape(arange(double(in_shape[size_t(dim)]), {kInt64, g.device()}), iota_shape);
       Tensor mask = eq(iota, ik);
       return std::vector{where(mask, gk, zeros({}, {g.dtype(), g.device()}))};
     });
@@ -107,33 +113,42 @@ std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
 std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
   return extreme_with_index(ReduceOp::Min, "min", x, dim, keepdim);
 }
-Tensor max(const Tensor& x) {
-  HEED_CHECK(x.numel() > 0, "max: cannot reduce an empty tensor");
-  return max(reshape(x, {-1}), 0).first;
-}
-Tensor min(const Tensor& x) {
-  HEED_CHECK(x.numel() > 0, "min: cannot reduce an empty tensor");
-  return min(reshape(x, {-1}), 0).first;
-}
+namespace {
 
-Tensor amax(const Tensor& x, const Shape& dims_in, bool keepdim) {
-  auto dims = ops::reduction_dims(dims_in, x.dim(), "amax");
-  HEED_CHECK(x.numel() > 0, "amax: cannot reduce an empty tensor");
-  Tensor kept = reduce_forward(ReduceOp::Max, x, dims);
+// Max or min over `dims` without indices; ties share the gradient evenly
+// (PyTorch's amax, and its max()/min() over everything).
+Tensor extreme_over(ReduceOp op, const char* name, const Tensor& x, const Shape& dims_in,
+                    bool keepdim) {
+  auto dims = ops::reduction_dims(dims_in, x.dim(), name);
+  HEED_CHECK(x.numel() > 0, name, ": cannot reduce an empty tensor of shape ",
+             shape_str(x.shape()));
+  Tensor kept = reduce_forward(op, x, dims);
   Shape s = ops::reduced_shape(x.shape(), dims, keepdim);
   Tensor out = ops::raw_view(kept, s, contiguous_strides(s), 0);
   if (any_requires_grad({&x})) {
     Tensor xd = x.detach(), kd = kept.detach();
     Shape keep_shape = kept.shape();
-    std::vector<int64_t> dv = dims;
-    record("amax", {x}, out, [xd, kd, keep_shape, dv](const Tensor& g, const Needs&) {
-      // Ties share the gradient evenly, as PyTorch's amax.
+    Shape dv(dims.begin(), dims.end());
+    record(name, {x}, out, [xd, kd, keep_shape, dv](const Tensor& g, const Needs&) {
       Tensor mask = eq(xd, kd).to(g.dtype());
-      Tensor count = sum(mask, Shape(dv.begin(), dv.end()), true);
+      Tensor count = sum(mask, dv, true);
       return std::vector{mask * (reshape(g, keep_shape) / count)};
     });
   }
   return out;
+}
+
+}  // namespace
+
+Tensor max(const Tensor& x) {
+  return extreme_over(ReduceOp::Max, "max", x, {}, false);
+}
+Tensor min(const Tensor& x) {
+  return extreme_over(ReduceOp::Min, "min", x, {}, false);
+}
+
+Tensor amax(const Tensor& x, const Shape& dims, bool keepdim) {
+  return extreme_over(ReduceOp::Max, "amax", x, dims, keepdim);
 }
 
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
@@ -148,6 +163,8 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
 
 Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
   ops::check_floating("logsumexp", x);
+  // Nothing to shift by: log(0) = -inf, as PyTorch.
+  if (x.numel() == 0) return log(sum(exp(x), dims, keepdim));
   // Shift by the (detached) max for stability; the result does not depend on it.
   Tensor m;
   {
