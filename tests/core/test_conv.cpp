@@ -168,9 +168,16 @@ TEST_CASE("conv2d kernels match the direct reference", "[conv]") {
       {3, 2, 5, 5, 3, 5, 5, 3, 1, 2, 2, 1, 1, 1},    // kernel = padded input - 4
       {2, 1, 1, 12, 2, 1, 3, 1, 2, 0, 1, 1, 3, 1},   // H = 1 (conv1d's layout)
   };
-  for (DType dt : {kFloat64, kFloat32})
-    for (const RefConv& r : shapes)
-      for (bool bias : {false, true}) check_against_reference(r, dt, bias);
+  // The kernels pick per-image or per-chunk GEMMs by pixels per thread: run
+  // with 1 and 2 threads so both paths see large and small images.
+  const int threads = get_num_threads();
+  for (int t : {1, 2}) {
+    set_num_threads(t);
+    for (DType dt : {kFloat64, kFloat32})
+      for (const RefConv& r : shapes)
+        for (bool bias : {false, true}) check_against_reference(r, dt, bias);
+  }
+  set_num_threads(threads);
 }
 
 TEST_CASE("conv2d with one image per chunk (large images)", "[conv]") {
