@@ -4,6 +4,10 @@
 // cases.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <map>
+#include <sstream>
+
 #include "support/gradcheck_cases.h"
 
 using namespace heed;
@@ -234,6 +238,67 @@ TEST_CASE("conv errors name the problem", "[conv]") {
       conv1d(zeros({2, 3, 4}), zeros({2, 2, 3})),
       Catch::Contains("conv1d: input has 3 channels but weight [2, 2, 3] expects 2 (groups=1)"));
   CHECK_THROWS_WITH(conv1d(x, zeros({2, 3, 3})), Catch::Contains("conv1d: expected a 3-D input"));
+}
+
+namespace {
+// Reads tests/fixtures/conv/golden.txt (see tools/gen_conv_fixtures.py): a
+// header line "<case>.<name> <ndim> <dims...>" then a line of values, per tensor.
+std::map<std::string, Tensor> load_golden() {
+  const std::string path = std::string(HEED_FIXTURES_DIR) + "/conv/golden.txt";
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  std::map<std::string, Tensor> out;
+  std::string header, data;
+  while (std::getline(in, header)) {
+    if (header.empty() || header[0] == '#') continue;
+    REQUIRE(std::getline(in, data));
+    std::istringstream hs(header), ds(data);
+    std::string name;
+    int64_t ndim = 0;
+    hs >> name >> ndim;
+    Shape shape(size_t(ndim), 0);
+    for (int64_t& d : shape) hs >> d;
+    std::vector<double> v;
+    for (double x; ds >> x;) v.push_back(x);
+    REQUIRE(int64_t(v.size()) == numel_of(shape));
+    out[name] = from_vector(v, shape);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("conv, matmul and linear match PyTorch (golden fixtures)", "[conv][matmul]") {
+  const std::map<std::string, Tensor> golden = load_golden();
+  auto get = [&](const std::string& name) {
+    INFO("fixture " << name);
+    REQUIRE(golden.count(name) == 1);
+    return golden.at(name);
+  };
+  using Fn = std::function<Tensor(const In&)>;
+  const std::vector<std::pair<std::string, Fn>> cases = {
+      {"conv2d_mixed",
+       [](const In& i) {
+         return conv2d(i[0], i[1], i[2], {2, 1}, {1, 2}, {1, 2}, 2);
+       }},
+      {"conv2d_depthwise",
+       [](const In& i) {
+         return conv2d(i[0], i[1], Tensor(), {1, 1}, {1, 1}, {1, 1}, 3);
+       }},
+      {"conv1d_mixed", [](const In& i) { return conv1d(i[0], i[1], i[2], 2, 2, 2, 3); }},
+      {"matmul_broadcast", [](const In& i) { return matmul(i[0], i[1]); }},
+      {"linear_3d", [](const In& i) { return linear(i[0], i[1], i[2]); }},
+  };
+  for (const auto& [name, fn] : cases) {
+    INFO("case " << name);
+    In inputs;
+    for (int k = 0; golden.count(name + ".in" + std::to_string(k)); ++k)
+      inputs.push_back(get(name + ".in" + std::to_string(k)).requires_grad_());
+    Tensor y = fn(inputs);
+    check_close(values(y), values(get(name + ".out")), 1e-12);
+    y.backward(get(name + ".gout"));
+    for (size_t k = 0; k < inputs.size(); ++k)
+      check_close(values(inputs[k].grad()), values(get(name + ".grad" + std::to_string(k))), 1e-12);
+  }
 }
 
 // --- gradcheck cases

@@ -1,6 +1,7 @@
 // matmul and linear: hand-computed values, every rank combination against a
 // naive triple loop, broadcasting, strided operands, errors, and their
-// gradcheck cases.
+// gradcheck cases. The comparison with PyTorch's numbers (golden fixtures) is
+// in test_conv.cpp, which loads tests/fixtures/conv/golden.txt.
 #include <catch2/catch.hpp>
 
 #include "support/gradcheck_cases.h"
