@@ -28,10 +28,10 @@ namespace heed::cpu {
 
 namespace {
 
-// Tuning, measured with bench/bench_conv on ResNet-20 shapes (see the
-// numbers in its header): a chunk's col buffer of about 512 KiB per thread
-// stays in L2 between im2col and the GEMM (16 MiB chunks were 1.5-2× slower);
-// per-image GEMMs pay off from 512 output pixels per thread on.
+// Tuning, measured on the ResNet-20 shapes of bench/bench_conv (one thread,
+// thread CPU time): a chunk's col buffer of about 512 KiB per thread stays in
+// L2 between im2col and the GEMM (16 MiB chunks were 1.5-2× slower); per-image
+// GEMMs beat one chunk GEMM + scatter from about 512 output pixels per thread.
 constexpr int64_t kColBytesPerThread = int64_t(512) << 10;
 constexpr int64_t kPerImagePixelsPerThread = 512;
 
