@@ -160,6 +160,8 @@ struct OneCycleOptions {
 // The 1cycle policy (step it once per batch): lr from initial_lr up to max_lr
 // over pct_start of the steps, then down to min_lr (three_phase: back to
 // initial_lr, then down to min_lr). Stepping past total_steps is an error.
+// As in PyTorch, cycle_momentum (the default) overrides the optimizer's
+// momentum / beta1 from construction on, even for an SGD built without momentum.
 class OneCycleLR final : public LRScheduler {
  public:
   OneCycleLR(Optimizer& optimizer, double max_lr, const OneCycleOptions& options);

@@ -12,7 +12,6 @@ parameters and learning rates after every step, so the C++ test needs no model.
 import json
 import math
 import os
-from bisect import bisect_right
 
 import warnings
 
@@ -216,10 +215,13 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     for fname, cases in [("optimizers.json", optimizer_cases()), ("schedules.json", schedule_cases()),
                          ("clip_grad_norm.json", clip_cases())]:
+        # One case per line: small diffs when a case changes.
+        dump = lambda o: json.dumps(o, separators=(",", ":"))
         with open(os.path.join(OUT, fname), "w") as f:
-            json.dump({"generator": "tools/gen_optim_fixtures.py", "torch": torch.__version__,
-                       "cases": cases}, f, indent=None, separators=(",", ":"))
-            f.write("\n")
+            f.write('{"generator":"tools/gen_optim_fixtures.py","torch":%s,"cases":[\n' %
+                    dump(torch.__version__))
+            f.write(",\n".join(dump(c) for c in cases))
+            f.write("\n]}\n")
         print(fname, len(cases), "cases")
 
 
