@@ -2,3 +2,4 @@
 #pragma once
 
 #include "core/heed_core.h"
+#include "optim/optim.h"
