@@ -134,6 +134,23 @@ TEST_CASE("softmax kernel paths agree with the composed reference at size", "[so
   }
 }
 
+TEST_CASE("float32 softmax keeps float precision over the whole exp range", "[softmax]") {
+  // The float32 kernel uses its own vectorized exp (Cephes expf): compare with
+  // the float64 kernel (std::exp) on rows spanning x - max in [-120, 0], so
+  // the exps cover underflow to 0 as well as the normal range.
+  Generator gen(8);
+  Tensor x32 = rand({64, 1000}, kFloat32, &gen) * 120.0f;
+  Tensor x64 = x32.to(kFloat64);  // the same values exactly
+  for (int64_t dim : {1, 0}) {
+    INFO("dim " << dim);
+    Tensor p64 = softmax(x64, dim), l64 = log_softmax(x64, dim);
+    // Probabilities: relative to the largest (<= 1); log-probs: relative to their size.
+    CHECK(max(abs(softmax(x32, dim).to(kFloat64) - p64)).item() < 1e-6);
+    Tensor rel = abs(log_softmax(x32, dim).to(kFloat64) - l64) / (abs(l64) + 1.0);
+    CHECK(max(rel).item() < 1e-6);
+  }
+}
+
 TEST_CASE("softmax backward kernels match the composed gradient at size", "[softmax]") {
   Generator gen(6);
   for (int64_t dim : {1, 2}) {
