@@ -98,19 +98,20 @@ Placement Placement::parse(const std::string& spec_in) {
   // module[(options)]
   size_t colon = spec.find(':');
   size_t paren = spec.find('(');
-  std::string head = spec.substr(0, colon), rest;
+  std::string head = spec.substr(0, colon), rest, after;
   if (paren != std::string::npos && paren < colon) {
     // The options may not contain ':' but the closing ')' must come before the first ':'.
     size_t close = spec.find(')', paren);
     HEED_CHECK(close != std::string::npos, "placement '", spec, "': missing ')' after the options");
-    HEED_CHECK(close + 1 == spec.size() || spec[close + 1] == ':', "placement '", spec,
-               "': unexpected '", spec.substr(close + 1), "' after ')'; sections start with ':'");
     head = spec.substr(0, paren);
     std::string opts = spec.substr(paren + 1, close - paren - 1);
     HEED_CHECK(opts.find('(') == std::string::npos, "placement '", spec,
                "': nested '(' in the options");
     HEED_CHECK(opts.find(':') == std::string::npos, "placement '", spec,
                "': ':' inside the options; close them with ')' before the sections");
+    after = trim(spec.substr(close + 1));
+    HEED_CHECK(after.empty() || after[0] == ':', "placement '", spec, "': unexpected '", after,
+               "' after ')'; sections start with ':'");
     p.module = trim(head);
     HEED_CHECK(!p.module.empty(), "placement '", spec, "': missing module name before '('");
     const ModuleInfo& info_ = info(p.module);  // unknown names list the valid ones
@@ -136,8 +137,8 @@ Placement Placement::parse(const std::string& spec_in) {
                    "' given twice");
       }
     }
-    rest = close + 1 < spec.size() ? spec.substr(close + 2) : "";
-    HEED_CHECK(close + 1 == spec.size() || !rest.empty(), "placement '", spec,
+    rest = after.empty() ? "" : after.substr(1);
+    HEED_CHECK(after.empty() || !trim(rest).empty(), "placement '", spec,
                "': empty section after ':'");
   } else {
     HEED_CHECK(head.find(')') == std::string::npos, "placement '", spec, "': ')' without '('");

@@ -87,8 +87,8 @@ inline Inputs fixture_inputs(const std::string& prefix, bool with_grad) {
 // Loads case c's parameters into m, replays its earlier training steps, then
 // checks every output, input gradient and parameter gradient of
 // Σ_i sum(out_i · gout_i), the state afterwards and the state_dict keys.
-inline void check_golden(const std::string& c, nn::Module& m, const Call& call,
-                         double rtol = 1e-4, double atol = 1e-5) {
+inline void check_golden(const std::string& c, nn::Module& m, const Call& call, double rtol = 1e-4,
+                         double atol = 1e-5) {
   const Fixtures& fx = fixtures();
   INFO("case " << c);
   std::vector<std::string> keys = nlohmann::json::parse(fx.meta(c + "/keys"));

@@ -88,9 +88,9 @@ TEST_CASE("ScaledDotProductAttention params and MACs", "[attention][cost]") {
     });
     CHECK(s.total_params == 2 * (c.d * c.h * c.dk + c.h * c.dk) + (c.d * c.h * c.dv + c.h * c.dv) +
                                 (c.h * c.dv * c.d + c.d));
-    CHECK(s.total_macs == c.B * (c.nq * c.d * c.h * c.dk + c.nk * c.d * c.h * c.dk +
-                                 c.nk * c.d * c.h * c.dv + c.h * c.nq * c.nk * (c.dk + c.dv) +
-                                 c.nq * c.h * c.dv * c.d));
+    CHECK(s.total_macs ==
+          c.B * (c.nq * c.d * c.h * c.dk + c.nk * c.d * c.h * c.dk + c.nk * c.d * c.h * c.dv +
+                 c.h * c.nq * c.nk * (c.dk + c.dv) + c.nq * c.h * c.dv * c.d));
   }
 }
 
@@ -135,8 +135,7 @@ TEST_CASE("AttentionPooling, PatchEmbedding, PositionalEncoding params and MACs"
           "[attention][cost]") {
   for (int64_t B : {2, 5}) {
     const int64_t T = 7 + B, D = 10, A = 6;
-    check_cost(AttentionPooling(D, {.attn_dim = A}), {B, T, D}, D * A + A + A,
-               B * T * (D * A + A));
+    check_cost(AttentionPooling(D, {.attn_dim = A}), {B, T, D}, D * A + A + A, B * T * (D * A + A));
     check_cost(AttentionPooling(D), {B, T, D}, D + 1, B * T * D);
     const int64_t p = 4, Cin = 3, E = 12 + B, img = 8 * B, Np = (img / p) * (img / p);
     check_cost(PatchEmbedding(img, p, Cin, E), {B, Cin, img, img}, Cin * p * p * E + E,

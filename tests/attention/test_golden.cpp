@@ -125,8 +125,8 @@ TEST_CASE("TransformerEncoderLayer matches timm's Block, pre- and post-norm",
   golden_x("block_pre", TransformerEncoderLayer(16, 4, {.mlp_ratio = 2, .qkv_bias = true}));
   // The generator checks that this post-norm block equals
   // torch.nn.TransformerEncoderLayer(norm_first=False, activation="gelu").
-  golden_x("block_post", TransformerEncoderLayer(
-                             16, 2, {.mlp_ratio = 1.5, .qkv_bias = true, .pre_norm = false}));
+  golden_x("block_post",
+           TransformerEncoderLayer(16, 2, {.mlp_ratio = 1.5, .qkv_bias = true, .pre_norm = false}));
 }
 
 TEST_CASE("PatchEmbedding matches timm's PatchEmbed", "[attention][golden]") {

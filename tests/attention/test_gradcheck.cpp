@@ -15,7 +15,8 @@ void gradcheck_x(const H& m, const Shape& shape, const std::string& what, uint64
   m->to(kFloat64);
   perturb(*m, seed + 10);
   Tensor x = input64(shape, seed);
-  GradcheckReport r = gradcheck_module(*m, [&](const Tensor& in) { return m(in); }, x);
+  GradcheckReport r = gradcheck_module(
+      *m, [&](const Tensor& in) { return m(in); }, x);
   INFO(what << ": " << r.message);
   CHECK(r.ok);
 }
@@ -62,9 +63,9 @@ TEST_CASE("sequence modules pass gradcheck", "[attention][gradcheck]") {
     perturb(*m, 3, 1.0);
     Tensor q = input64({2, 3, 6}, 1), k = input64({2, 4, 6}, 2), v = input64({2, 4, 6}, 3);
     Tensor w = input64({2, 2, 3, 4}, 4);
-    Tensor mask = from_vector<bool>({false, true, false, false, false, false, true, true,
-                                     false, false, false, true},
-                                    {1, 1, 3, 4});  // (1, 1, nq, nk) broadcasts
+    Tensor mask = from_vector<bool>(
+        {false, true, false, false, false, false, true, true, false, false, false, true},
+        {1, 1, 3, 4});  // (1, 1, nq, nk) broadcasts
     std::vector<Tensor> in{q, k, v, w};
     for (const Tensor& p : m->parameters()) in.push_back(p);
     GradcheckReport r = gradcheck(
