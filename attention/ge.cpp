@@ -34,8 +34,8 @@ Tensor interpolate_nearest(const Tensor& x, int64_t h, int64_t w) {
   HEED_CHECK(x.dim() == 4 && h > 0 && w > 0, "interpolate_nearest: expected (B, C, h, w) input ",
              "and a positive size, got ", shape_str(x.shape()), " to (", h, ", ", w, ")");
   Tensor y = x;
-  if (x.size(2) != h) y = index_select(y, 2, nearest_indices(x.size(2), h));
-  if (x.size(3) != w) y = index_select(y, 3, nearest_indices(x.size(3), w));
+  if (x.size(2) != h) y = index_select(y, 2, nearest_indices(x.size(2), h).to(x.device()));
+  if (x.size(3) != w) y = index_select(y, 3, nearest_indices(x.size(3), w).to(x.device()));
   return y;
 }
 

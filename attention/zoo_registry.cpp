@@ -1,5 +1,6 @@
 // Registry entries of the further modules (attention_spec.md §12): simam,
 // triplet, bam, gc, ge, sk, external, ese, shuffle, psa, danet.
+#include <algorithm>
 #include <sstream>
 
 #include "attention/bam.h"
@@ -24,17 +25,20 @@ AttentionModule as_attention(const Holder& h) {
   return AttentionModule(std::static_pointer_cast<AttentionModuleImpl>(h.ptr()));
 }
 
-// "1,3,5,7" -> {1, 3, 5, 7}.
+// "1/3/5/7" -> {1, 3, 5, 7}. Slashes, because placement specs
+// ("sk(kernels=3/5):stages=2") separate options with commas; commas are
+// accepted too when calling create() directly.
 std::vector<int64_t> int_list(const std::string& module, const std::string& option,
-                              const std::string& text) {
+                              std::string text) {
+  std::replace(text.begin(), text.end(), ',', '/');
   std::vector<int64_t> out;
   std::stringstream ss(text);
   std::string item;
-  while (std::getline(ss, item, ',')) {
+  while (std::getline(ss, item, '/')) {
     char* end = nullptr;
     long long v = std::strtoll(item.c_str(), &end, 10);
     HEED_CHECK(!item.empty() && end && *end == '\0', "attention '", module, "': option '", option,
-               "' must be a comma-separated list of integers, got '", text, "'");
+               "' must be integers separated by '/', got '", text, "'");
     out.push_back(int64_t(v));
   }
   HEED_CHECK(!out.empty(), "attention '", module, "': option '", option, "' is empty");
@@ -127,7 +131,7 @@ void register_zoo_modules(std::vector<ModuleInfo>& table) {
       {"sk",
        "Selective Kernel: conv branches of several kernel sizes mixed by a softmax over "
        "branches (Li et al. 2019)",
-       {{"kernels", "1,3,5,7", "odd kernel sizes, one branch each"},
+       {{"kernels", "1/3/5/7", "odd kernel sizes separated by '/', one branch each"},
         {"reduction", "16", "fuse width d = max(L, C / reduction)"},
         {"group", "1", "groups of the branch convs"},
         {"L", "32", "lower bound of the fuse width"},

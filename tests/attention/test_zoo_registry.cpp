@@ -18,7 +18,7 @@ TEST_CASE("every zoo module is creatable by name with its options", "[attention]
        {{"reduction", "4"}, {"dia_val", "4"}, {"channel_layers", "1"}, {"spatial_layers", "2"}}},
       {"gc", {{"fuse_scale", "true"}, {"rd_channels", "4"}, {"use_attn", "false"}}},
       {"ge", {{"extent", "2"}, {"extra_params", "true"}, {"rd_ratio", "0.25"}}},
-      {"sk", {{"kernels", "3,5"}, {"reduction", "4"}, {"L", "8"}, {"fuse_norm", "false"}}},
+      {"sk", {{"kernels", "3/5"}, {"reduction", "4"}, {"L", "8"}, {"fuse_norm", "false"}}},
       {"external", {{"S", "16"}, {"residual", "true"}}},
       {"ese", {{"add_maxpool", "true"}}},
       {"shuffle", {{"G", "4"}}},
@@ -38,7 +38,7 @@ TEST_CASE("every zoo module is creatable by name with its options", "[attention]
   }
   // The options reach the modules.
   auto sk_ptr = std::dynamic_pointer_cast<SKAttentionImpl>(
-      create("sk", 16, {{"kernels", "3,5"}, {"fuse_norm", "false"}}).ptr());
+      create("sk", 16, {{"kernels", "3,5"}, {"fuse_norm", "false"}}).ptr());  // commas work too
   REQUIRE(sk_ptr);
   CHECK(sk_ptr->options.kernels == std::vector<int64_t>{3, 5});
   CHECK_FALSE(sk_ptr->bn);
@@ -54,8 +54,9 @@ TEST_CASE("every zoo module is creatable by name with its options", "[attention]
 
 TEST_CASE("zoo registry errors name the module, the option and the value",
           "[attention][zoo][registry]") {
-  CHECK_THROWS_WITH(create("sk", 16, {{"kernels", "3,x"}}),
-                    Contains("attention 'sk': option 'kernels' must be a comma-separated list"));
+  CHECK_THROWS_WITH(create("sk", 16, {{"kernels", "3/x"}}),
+                    Contains("attention 'sk': option 'kernels' must be integers separated by '/'"));
+  CHECK_THROWS_WITH(create("sk", 16, {{"kernels", "3//5"}}), Contains("got '3//5'"));
   CHECK_THROWS_WITH(create("bam", 16, {{"ratio", "4"}}),
                     Contains("attention 'bam': unknown option 'ratio'"));
   CHECK_THROWS_WITH(create("gc", 16, {{"fuse_add", "maybe"}}),
