@@ -1,9 +1,10 @@
 // Registry entries of the further modules (attention_spec.md §12): simam,
-// triplet, bam, gc, ge, sk, external, ese, shuffle, psa, danet.
+// triplet, bam, gc, ge, sk, external, ese, shuffle, psa, danet, sge, criss_cross.
 #include <algorithm>
 #include <sstream>
 
 #include "attention/bam.h"
+#include "attention/criss_cross.h"
 #include "attention/danet.h"
 #include "attention/ese.h"
 #include "attention/external.h"
@@ -11,6 +12,7 @@
 #include "attention/ge.h"
 #include "attention/psa.h"
 #include "attention/registry.h"
+#include "attention/sge.h"
 #include "attention/shuffle.h"
 #include "attention/simam.h"
 #include "attention/sk.h"
@@ -189,6 +191,26 @@ void register_zoo_modules(std::vector<ModuleInfo>& table) {
                      return as_attention(DANet(
                          c, {.mode = o.get_string("mode"), .reduction = o.get_int("reduction")}));
                    }});
+
+  table.push_back(
+      {"sge",
+       "Spatial group-wise enhance: per group, a spatial gate from each pixel's similarity to "
+       "the group's mean feature (Li et al. 2019)",
+       {{"groups", "8", "groups; channels must be divisible by it"}},
+       [](int64_t c, const OptionReader& o) {
+         return as_attention(SpatialGroupEnhance(c, {.groups = o.get_int("groups")}));
+       }});
+
+  table.push_back(
+      {"criss_cross",
+       "Criss-cross attention: each pixel attends to its row and column, learned residual "
+       "scale (Huang et al. 2019)",
+       {{"reduction", "8", "query/key width C / reduction"},
+        {"recurrence", "1", "applications with shared weights (the paper: 2)"}},
+       [](int64_t c, const OptionReader& o) {
+         return as_attention(CrissCrossAttention(
+             c, {.reduction = o.get_int("reduction"), .recurrence = o.get_int("recurrence")}));
+       }});
 }
 
 }  // namespace heed::attention

@@ -452,6 +452,58 @@ class DANet(nn.Module):
         return self.position_attention_module(x) + self.channel_attention_module(x)
 
 
+class SpatialGroupEnhance(nn.Module):
+    """§12.11, EA SpatialGroupEnhance(groups); bias initialised to 1 as the
+    authors' code (EA uses 0)."""
+
+    def __init__(self, groups=8):
+        super().__init__()
+        self.groups = groups
+        self.weight = nn.Parameter(torch.zeros(1, groups, 1, 1))
+        self.bias = nn.Parameter(torch.ones(1, groups, 1, 1))
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        x = x.view(b * self.groups, -1, h, w)
+        t = (x * F.adaptive_avg_pool2d(x, 1)).sum(dim=1, keepdim=True).view(b * self.groups, -1)
+        t = t - t.mean(dim=1, keepdim=True)
+        t = t / (t.std(dim=1, keepdim=True) + 1e-5)
+        t = t.view(b, self.groups, h, w) * self.weight + self.bias
+        return (x * torch.sigmoid(t.view(b * self.groups, 1, h, w))).view(b, c, h, w)
+
+
+class CrissCrossAttention(nn.Module):
+    """§12.14, EA CrissCrossAttention(in_dim) (from CCNet-Pure-Pytorch), with
+    the paper's recurrence as an option."""
+
+    def __init__(self, in_dim, reduction=8, recurrence=1):
+        super().__init__()
+        self.recurrence = recurrence
+        self.query_conv = nn.Conv2d(in_dim, in_dim // reduction, 1)
+        self.key_conv = nn.Conv2d(in_dim, in_dim // reduction, 1)
+        self.value_conv = nn.Conv2d(in_dim, in_dim, 1)
+        self.gamma = nn.Parameter(torch.zeros(1))
+
+    def attend(self, x):
+        B, _, H, W = x.shape
+        q, k, v = self.query_conv(x), self.key_conv(x), self.value_conv(x)
+        # Column energies per (b, w), the pixel itself masked: (B, W, H, H').
+        e_h = torch.matmul(q.permute(0, 3, 2, 1), k.permute(0, 3, 1, 2))
+        e_h = e_h - torch.diag(torch.full((H,), float("inf"), dtype=x.dtype))
+        e_w = torch.matmul(q.permute(0, 2, 3, 1), k.permute(0, 2, 1, 3))  # (B, H, W, W')
+        a = torch.softmax(torch.cat([e_h.permute(0, 2, 1, 3), e_w], 3), dim=3)
+        a_h = a[:, :, :, :H].permute(0, 2, 1, 3)  # (B, W, H, H')
+        a_w = a[:, :, :, H:]  # (B, H, W, W')
+        out_h = torch.matmul(v.permute(0, 3, 1, 2), a_h.transpose(2, 3)).permute(0, 2, 3, 1)
+        out_w = torch.matmul(v.permute(0, 2, 1, 3), a_w.transpose(2, 3)).permute(0, 2, 1, 3)
+        return self.gamma * (out_h + out_w) + x
+
+    def forward(self, x):
+        for _ in range(self.recurrence):
+            x = self.attend(x)
+        return x
+
+
 # ------------------------------------------------------------------ recording
 
 class Recorder:
@@ -599,9 +651,23 @@ def danet_cases(r):
     r.record("danet_channel", perturb(DANet(6, mode="channel")), torch.randn(2, 6, 4, 4) * 0.5)
 
 
+def sge_cases(r):
+    torch.manual_seed(12)
+    r.record("sge", perturb(SpatialGroupEnhance(4)), torch.randn(2, 16, 5, 6))
+    r.record("sge_g1", perturb(SpatialGroupEnhance(1)), torch.randn(2, 3, 3, 4))
+
+
+def criss_cross_cases(r):
+    torch.manual_seed(13)
+    r.record("cc", perturb(CrissCrossAttention(16)), torch.randn(2, 16, 4, 5) * 0.5)
+    r.record("cc_r2", perturb(CrissCrossAttention(8, reduction=4, recurrence=2)),
+             torch.randn(2, 8, 5, 3) * 0.5)
+
+
 CASES = {"simam": simam_cases, "triplet": triplet_cases, "bam": bam_cases, "gc": gc_cases,
          "ge": ge_cases, "sk": sk_cases, "external": external_cases, "ese": ese_cases,
-         "shuffle": shuffle_cases, "psa": psa_cases, "danet": danet_cases}
+         "shuffle": shuffle_cases, "psa": psa_cases, "danet": danet_cases, "sge": sge_cases,
+         "criss_cross": criss_cross_cases}
 
 
 def main():

@@ -24,6 +24,8 @@ TEST_CASE("every zoo module is creatable by name with its options", "[attention]
       {"shuffle", {{"G", "4"}}},
       {"psa", {{"mode", "sequential"}}},
       {"danet", {{"mode", "both"}, {"reduction", "4"}}},
+      {"sge", {{"groups", "4"}}},
+      {"criss_cross", {{"reduction", "4"}, {"recurrence", "2"}}},
   };
   Tensor x = randn({2, 16, 6, 5});
   for (const auto& [name, options] : cases) {
