@@ -18,6 +18,11 @@
 // State: ca.ca.fc{i}.{weight,bias}, ca.ca.bn{i}.*, ca.ca.last_fc.*,
 // sa.sa.conv_reduce1.*, sa.sa.bn_reduce1.*, sa.sa.conv_{i}.*, sa.sa.bn_{i}.*,
 // sa.sa.last_conv.*.
+//
+// With Cr = C / reduction, L channel and S spatial layers, N = H·W:
+// Params (C·Cr + Cr) + 2Cr + (L−1)(Cr² + 3Cr) + (Cr·C + C)
+//        + (C·Cr + Cr) + 2Cr + S(9Cr² + 3Cr) + (Cr + 1);
+// MACs B·(C·Cr + (L−1)·Cr² + Cr·C) + B·N·(C·Cr + 9S·Cr² + Cr).
 #pragma once
 
 #include "attention/attention_module.h"

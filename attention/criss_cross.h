@@ -11,6 +11,9 @@
 // every other; `recurrence` does that (EA's module is R = 1).
 //
 // State: gamma (1), query_conv.*, key_conv.*, value_conv.*.
+//
+// Params 2(C·C' + C') + C² + C + 1; MACs per application
+// 2·B·N·C·C' + B·N·C² + B·N·(H+W)·(C' + C).
 #pragma once
 
 #include "attention/attention_module.h"

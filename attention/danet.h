@@ -17,6 +17,9 @@
 // State: DAPositionAttention gamma (1), query_conv.*, key_conv.*,
 // value_conv.*; DAChannelAttention gamma (1); DANet
 // position_attention_module.*, channel_attention_module.* (EA's names).
+//
+// With C' = C / reduction: position Params 2(C·C' + C') + C² + C + 1, MACs
+// 2·B·N·C·C' + B·N·C² + B·N²·(C' + C); channel Params 1, MACs 2·B·C²·N.
 #pragma once
 
 #include <string>

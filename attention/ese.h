@@ -5,6 +5,7 @@
 //   y = x · hard_sigmoid(fc(GAP(x)))     (½ GAP + ½ GMP with add_maxpool)
 //
 // State: fc.weight (C, C, 1, 1), fc.bias (C).
+// Params C² + C; MACs B·C².
 #pragma once
 
 #include "attention/attention_module.h"

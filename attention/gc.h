@@ -14,6 +14,9 @@
 // PyTorch's default.
 //
 // State: conv_attn.{weight,bias}, mlp_add.{fc1,norm,fc2}.*, mlp_scale.{fc1,norm,fc2}.*.
+//
+// Params (C + 1 with use_attn) + per MLP (2C·Cr + 3Cr + C); MACs (2·B·N·C with
+// use_attn: conv_attn and the context matmul) + per MLP 2·B·C·Cr.
 #pragma once
 
 #include "attention/attention_module.h"

@@ -12,6 +12,9 @@
 // extent = 0 without extra_params is SE with biases.
 //
 // State: gather.conv{i}.weight, gather.norm{i}.* (extra_params), mlp.fc1.*, mlp.fc2.*.
+//
+// Params 2C·Cr + Cr + C (MLP) + 11C per gather conv (depthwise 9C, BN 2C);
+// MACs 2·B·h·w·C·Cr on the gathered (h, w) + 9·B·C·h_i·w_i per gather conv.
 #pragma once
 
 #include "attention/attention_module.h"

@@ -13,6 +13,9 @@
 //
 // State: ch_wv (C/2←C), ch_wq (1←C), ch_wz (C←C/2), ln (C), sp_wv (C/2←C),
 // sp_wq (C/2←C); all 1×1 convs with bias.
+//
+// Params 3(C·C/2 + C/2) + (C + 1) + (C/2·C + C) + 2C;
+// MACs B·N·(3C·C/2 + C) + B·C/2·C (convs) + B·N·C (the two matmuls).
 #pragma once
 
 #include <string>

@@ -3,6 +3,8 @@
 //
 // Per channel, with μ the mean over H×W and n = H·W − 1:
 //   d = (x − μ)²,  E⁻¹ = d / (4(Σd / n + λ)) + 0.5,  y = x · σ(E⁻¹)
+//
+// Params 0; MACs 0 (about 10 element-wise FLOPs per element).
 #pragma once
 
 #include "attention/attention_module.h"

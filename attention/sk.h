@@ -12,6 +12,9 @@
 //
 // State: convs.{i}.conv.{weight,bias}, convs.{i}.bn.*, fc.{weight,bias},
 // bn.* (fuse_norm), fcs.{i}.{weight,bias}.
+//
+// Params Σ_k (C·(C/g)·k² + 3C) + C·d + d + 2d (fuse_norm) + K·(d·C + C);
+// MACs Σ_k B·N·C·(C/g)·k² + B·C·d + K·B·d·C.
 #pragma once
 
 #include <vector>

@@ -10,6 +10,9 @@
 //
 // State (as EA): {cw,hc,hw}.conv.conv.weight (1, 2, 7, 7) and
 // {cw,hc,hw}.conv.bn.{weight,bias,running_mean,running_var,num_batches_tracked}.
+//
+// Params 3·(2k² + 2) (2·(2k² + 2) with no_spatial); MACs
+// 2k²·B·(HW + CW + HC) (the conv of each gate over its plane).
 #pragma once
 
 #include "attention/attention_module.h"

@@ -3,20 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "attention/bam.h"
-#include "attention/criss_cross.h"
-#include "attention/danet.h"
-#include "attention/ese.h"
-#include "attention/external.h"
-#include "attention/gc.h"
-#include "attention/ge.h"
-#include "attention/psa.h"
 #include "attention/registry.h"
-#include "attention/sge.h"
-#include "attention/shuffle.h"
-#include "attention/simam.h"
-#include "attention/sk.h"
-#include "attention/triplet.h"
+#include "attention/zoo.h"
 
 namespace heed::attention {
 

@@ -1,9 +1,6 @@
 // The zoo's registry entries (attention/zoo_registry.cpp): each module by name
 // with its options.
-#include "attention/danet.h"
-#include "attention/ge.h"
-#include "attention/sk.h"
-#include "attention/triplet.h"
+#include "attention/zoo.h"
 #include "zoo_util.h"
 
 using namespace heed;
