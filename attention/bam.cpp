@@ -9,6 +9,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 namespace {
 int64_t hidden_width(int64_t channels, int64_t reduction) {
   HEED_CHECK(channels > 0 && reduction > 0, "BAM: channels and reduction must be > 0, got ",

@@ -6,6 +6,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 CrissCrossAttentionImpl::CrissCrossAttentionImpl(int64_t in_dim,
                                                  const CrissCrossAttentionOptions& options)
     : in_dim(in_dim), options(options) {

@@ -4,6 +4,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 DAPositionAttentionImpl::DAPositionAttentionImpl(int64_t in_dim,
                                                  const DAPositionAttentionOptions& options)
     : in_dim(in_dim), options(options) {

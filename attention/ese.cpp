@@ -4,6 +4,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 EffectiveSEImpl::EffectiveSEImpl(int64_t channels, const EffectiveSEOptions& options)
     : channels(channels), options(options) {
   HEED_CHECK(channels > 0, "EffectiveSE: channels must be > 0, got ", channels);

@@ -5,6 +5,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 namespace {
 void make_memories(nn::Module& m, int64_t d_model, int64_t S, nn::Linear& mk, nn::Linear& mv) {
   HEED_CHECK(d_model > 0 && S > 0, "ExternalAttention: d_model and S must be > 0, got ", d_model,

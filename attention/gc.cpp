@@ -5,6 +5,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 GlobalContextImpl::GlobalContextImpl(int64_t channels, const GlobalContextOptions& options)
     : channels(channels), options(options) {
   HEED_CHECK(channels > 0, "GlobalContext: channels must be > 0, got ", channels);

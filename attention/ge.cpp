@@ -9,6 +9,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 namespace {
 bool is_power_of_two(int64_t v) {
   return v > 0 && (v & (v - 1)) == 0;

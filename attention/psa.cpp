@@ -4,6 +4,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 PolarizedSelfAttentionImpl::PolarizedSelfAttentionImpl(int64_t channels,
                                                        const PolarizedSelfAttentionOptions& options)
     : channels(channels), options(options) {

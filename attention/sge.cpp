@@ -4,6 +4,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 SpatialGroupEnhanceImpl::SpatialGroupEnhanceImpl(int64_t channels,
                                                  const SpatialGroupEnhanceOptions& options)
     : channels(channels), options(options) {

@@ -4,6 +4,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 ShuffleAttentionImpl::ShuffleAttentionImpl(int64_t channels, const ShuffleAttentionOptions& options)
     : channels(channels), options(options) {
   HEED_CHECK(channels > 0 && options.G > 0, "ShuffleAttention: channels and G must be > 0, got ",

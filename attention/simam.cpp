@@ -4,6 +4,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 SimAMImpl::SimAMImpl(int64_t channels, const SimAMOptions& options)
     : channels(channels), options(options) {
   HEED_CHECK(channels >= 0, "SimAM: channels must be >= 0, got ", channels);

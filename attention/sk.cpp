@@ -6,6 +6,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 SKAttentionImpl::SKAttentionImpl(int64_t channels, const SKAttentionOptions& options)
     : channels(channels), options(options) {
   HEED_CHECK(channels > 0, "SKAttention: channels must be > 0, got ", channels);

@@ -6,6 +6,8 @@
 
 namespace heed::attention {
 
+using namespace zoo_detail;
+
 TripletGateImpl::TripletGateImpl(int64_t k) {
   HEED_CHECK(k >= 1 && k % 2 == 1, "TripletAttention: kernel_size must be odd and >= 1, got ", k);
   conv = register_module(

@@ -6,7 +6,7 @@
 
 #include "core/heed_core.h"
 
-namespace heed::attention {
+namespace heed::attention::zoo_detail {
 
 // x must be (B, C, H, W) with C == channels (when channels > 0).
 inline void check_feature_map(const char* module, const Tensor& x, int64_t channels) {
@@ -28,4 +28,4 @@ inline int64_t make_divisible(double v, int64_t divisor, int64_t min_value = 0,
   return new_v;
 }
 
-}  // namespace heed::attention
+}  // namespace heed::attention::zoo_detail
