@@ -1,5 +1,6 @@
 // The zoo's registry entries (attention/zoo_registry.cpp): each module by name
 // with its options.
+#include "attention/placement.h"
 #include "attention/zoo.h"
 #include "zoo_util.h"
 
@@ -62,4 +63,15 @@ TEST_CASE("zoo registry errors name the module, the option and the value",
                     Contains("option 'fuse_add' must be true or false, got 'maybe'"));
   CHECK_THROWS_WITH(create("shuffle", 12), Contains("divisible by 2·G = 16"));
   CHECK_THROWS_WITH(create("psa", 16, {{"mode", "serial"}}), Contains("got 'serial'"));
+}
+
+TEST_CASE("zoo modules can be placed by spec text", "[attention][zoo][registry]") {
+  Placement p = Placement::parse("sk(kernels=3/5, fuse_norm=false):stages=2:pos=post");
+  AttentionModule m = p.make(16);
+  auto sk = std::dynamic_pointer_cast<SKAttentionImpl>(m.ptr());
+  REQUIRE(sk);
+  CHECK(sk->options.kernels == std::vector<int64_t>{3, 5});
+  CHECK(Placement::parse(p.str()) == p);
+  Tensor x = randn({2, 16, 4, 4});
+  CHECK(Placement::parse("danet(mode=channel)").make(16)(x).shape() == x.shape());
 }
