@@ -162,9 +162,9 @@ TEST_CASE("ImageFolder rejects bad folders and files with their names", "[data][
     write_bytes(d / "b/cut.png", bytes);
   }
   ImageFolder lazy(d.path());  // headers are fine
-  CHECK_THROWS_WITH(lazy.get(1), Contains("b/cut.png: cannot decode PNG data"));
+  CHECK_THROWS_WITH(lazy.get(1), Contains("b/cut.png: corrupt PNG: chunk 'IDAT' declares"));
   CHECK_THROWS_WITH(ImageFolder(d.path(), {.preload = true}),
-                    Contains("b/cut.png: cannot decode PNG data"));
+                    Contains("b/cut.png: corrupt PNG: chunk 'IDAT' declares"));
 
   // Over the pixel limit: checked from the header, before decoding.
   fs::remove(d / "b/cut.png");
@@ -210,6 +210,36 @@ TEST_CASE("decode_image checks the header before decoding", "[data][folder][erro
                     Contains("fake.png: corrupt or unsupported PNG header"));
   CHECK_THROWS_WITH(decode_image(fake.data(), fake.size(), "f", {.channels = 2}),
                     Contains("channels must be 0, 1, 3 or 4"));
+}
+
+// Inputs that stb_image 2.27 mishandles (found by fuzz/fuzz_image.cpp); the
+// wrapper rejects them before stb sees them.
+TEST_CASE("decode_image guards stb_image 2.27's known weaknesses", "[data][folder][errors]") {
+  // A DHT whose 16 code counts are 255 each: 4080 codes overflow stb's tables.
+  std::vector<uint8_t> dht = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00};
+  dht.insert(dht.end(), 16, 0xFF);
+  dht.insert(dht.end(), 64, 0x00);
+  CHECK_THROWS_WITH(decode_image(dht.data(), dht.size(), "dht.jpg"),
+                    Contains("dht.jpg: corrupt JPEG: a Huffman table defines 4080 codes (at most "
+                             "256)"));
+  // A baseline 8x8 gray JPEG whose scan uses DC/AC table 0, never defined.
+  std::vector<uint8_t> nodht = {0xFF, 0xD8,                                                  // SOI
+                                0xFF, 0xC0, 0x00, 0x0B, 8,   0, 8,    0, 8,  1, 1, 0x11, 0,  // SOF0
+                                0xFF, 0xDA, 0x00, 0x08, 1,   1, 0x00, 0, 63, 0,              // SOS
+                                0x12, 0x34, 0x56, 0xFF, 0xD9};                               // EOI
+  CHECK_THROWS_WITH(decode_image(nodht.data(), nodht.size(), "nodht.jpg"),
+                    Contains("nodht.jpg: corrupt JPEG: a scan uses a Huffman table that no DHT "
+                             "segment defines"));
+  // A 1x1 PNG whose IDAT chunk claims 2 GiB - 1: stb would allocate it first.
+  std::vector<uint8_t> idat = {0x89, 'P',  'N',  'G',  '\r', '\n', 0x1A, '\n',  // signature
+                               0,    0,    0,    13,   'I',  'H',  'D',  'R',  0, 0, 0,
+                               1,    0,    0,    0,    1,    8,    2,    0,    0, 0, 0x90,
+                               0x77, 0x53, 0xDE,  // IHDR CRC
+                               0x7F, 0xFF, 0xFF, 0xFF, 'I',  'D',  'A',  'T',  1, 2, 3};
+  CHECK(image_info(idat.data(), idat.size(), "idat.png").width == 1);  // the header is fine
+  CHECK_THROWS_WITH(decode_image(idat.data(), idat.size(), "idat.png"),
+                    Contains("idat.png: corrupt PNG: chunk 'IDAT' declares 2147483647 bytes but "
+                             "only 3 follow"));
 }
 
 TEST_CASE("DataLoader on an ImageFolder of mixed sizes names the odd sample",
