@@ -92,6 +92,29 @@ struct Pool2dParams {
   bool count_include_pad = true;
 };
 
+// Hyper-parameters of one fused SGD update, in PyTorch's order of operations:
+//   g = maximize ? -grad : grad;  g += weight_decay * param
+//   if momentum != 0: buf = init_buffer ? g : momentum * buf + (1 - dampening) * g
+//                     g = nesterov ? g + momentum * buf : buf
+//   param -= lr * g
+struct SgdUpdate {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false, maximize = false;
+  bool init_buffer = false;  // first step: the buffer takes g as is (no dampening)
+};
+
+// One fused Adam (or AdamW) update, `step` counted from 1 for bias correction:
+//   g = maximize ? -grad : grad
+//   decoupled_weight_decay ? param *= 1 - lr * weight_decay : g += weight_decay * param
+//   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
+//   amsgrad: v_max = max(v_max, v), used instead of v below
+//   param -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+struct AdamUpdate {
+  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool decoupled_weight_decay = false, amsgrad = false, maximize = false;
+  int64_t step = 1;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -192,6 +215,16 @@ class Backend {
   // out.scatter_add_(dim, index, src)
   virtual void scatter_add(const Tensor& out, int64_t dim, const Tensor& index,
                            const Tensor& src) = 0;
+
+  // --- optimizer updates (optim kernels): one pass, in place, over same-shaped
+  // tensors of one floating dtype (any strides); see SgdUpdate / AdamUpdate.
+  // momentum_buf is undefined when args.momentum == 0.
+  virtual void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf,
+                          const SgdUpdate& args) = 0;
+  // max_exp_avg_sq is undefined unless args.amsgrad.
+  virtual void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                           const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq,
+                           const AdamUpdate& args) = 0;
 };
 
 // The backend for a device; throws when that device is not compiled in or absent.

@@ -3,3 +3,4 @@
 
 #include "core/heed_core.h"
 #include "nn/nn.h"
+#include "optim/optim.h"

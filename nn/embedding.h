@@ -9,7 +9,7 @@ namespace heed::nn {
 
 struct EmbeddingOptions {
   // Row that is zero at init and never receives a gradient; negative counts from the end.
-  std::optional<int64_t> padding_idx;
+  std::optional<int64_t> padding_idx = std::nullopt;
 };
 
 // int64 indices of any shape (*) -> (*, embedding_dim). weight N(0, 1).

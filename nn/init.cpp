@@ -136,9 +136,8 @@ Tensor xavier_normal_(Tensor tensor, double gain, Generator* gen) {
 
 Tensor kaiming_uniform_(Tensor tensor, double a, FanMode mode, std::string_view nonlinearity,
                         Generator* gen) {
+  if (tensor.numel() == 0) return tensor;  // a no-op, as PyTorch
   double fan = fan_for(tensor, mode);
-  HEED_CHECK(fan > 0, "init::kaiming_uniform_: initializing a zero-element tensor (shape ",
-             shape_str(tensor.shape()), ")");
   double std = calculate_gain(nonlinearity, a) / std::sqrt(fan);
   double bound = std::sqrt(3.0) * std;
   return uniform_(std::move(tensor), -bound, bound, gen);
@@ -146,9 +145,8 @@ Tensor kaiming_uniform_(Tensor tensor, double a, FanMode mode, std::string_view 
 
 Tensor kaiming_normal_(Tensor tensor, double a, FanMode mode, std::string_view nonlinearity,
                        Generator* gen) {
+  if (tensor.numel() == 0) return tensor;  // a no-op, as PyTorch
   double fan = fan_for(tensor, mode);
-  HEED_CHECK(fan > 0, "init::kaiming_normal_: initializing a zero-element tensor (shape ",
-             shape_str(tensor.shape()), ")");
   double std = calculate_gain(nonlinearity, a) / std::sqrt(fan);
   return normal_(std::move(tensor), 0.0, std, gen);
 }

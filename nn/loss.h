@@ -53,7 +53,7 @@ HEED_MODULE(MSELoss);
 
 struct BCEWithLogitsLossOptions {
   Reduction reduction = Reduction::Mean;
-  Tensor pos_weight;  // (C) weight of positives, broadcast over the last dim; optional
+  Tensor pos_weight = Tensor();  // (C) weight of positives, broadcast over the last dim; optional
 };
 
 // Registers pos_weight as a buffer when given, as PyTorch.

@@ -9,7 +9,7 @@ namespace heed::nn {
 
 // Arguments after kernel_size, in PyTorch's order; stride defaults to kernel_size.
 struct MaxPool2dOptions {
-  std::optional<Size2> stride;
+  std::optional<Size2> stride = std::nullopt;
   Size2 padding = 0;
   Size2 dilation = 1;
   bool ceil_mode = false;
@@ -28,7 +28,7 @@ class MaxPool2dImpl : public Module {
 HEED_MODULE(MaxPool2d);
 
 struct AvgPool2dOptions {
-  std::optional<Size2> stride;
+  std::optional<Size2> stride = std::nullopt;
   Size2 padding = 0;
   bool ceil_mode = false;
   bool count_include_pad = true;

@@ -2,6 +2,7 @@
 # Install dependencies, build, run the whole test suite (ctest prints the summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/env.sh
 scripts/install-deps.sh
 scripts/build.sh -DHEED_WERROR=ON
 cd build

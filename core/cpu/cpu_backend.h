@@ -77,6 +77,12 @@ class CpuBackend final : public Backend {
   void gather(const Tensor& out, const Tensor& in, int64_t dim, const Tensor& index) override;
   void scatter_add(const Tensor& out, int64_t dim, const Tensor& index,
                    const Tensor& src) override;
+  // optim.cpp
+  void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf,
+                  const SgdUpdate& args) override;
+  void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                   const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq,
+                   const AdamUpdate& args) override;
 };
 
 }  // namespace heed::cpu

@@ -2,10 +2,12 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -85,8 +87,7 @@ class ThreadPool {
     cv_work_.notify_all();
     job->work();
     // Wait for the workers' chunks (spin briefly: most kernels are short).
-    for (int spin = 0; job->remaining.load(std::memory_order_acquire) > 0 && spin < 20000;
-         ++spin) {
+    for (int spin = 0; job->remaining.load(std::memory_order_acquire) > 0 && spin < 20000; ++spin) {
     }
     if (job->remaining.load(std::memory_order_acquire) > 0) {
       std::unique_lock<std::mutex> lock(mu_);
@@ -104,9 +105,8 @@ class ThreadPool {
     uint64_t seen = generation_.load();
     for (;;) {
       // Spin a little for back-to-back kernels, then sleep.
-      for (int spin = 0; generation_.load(std::memory_order_acquire) == seen && !stop_ &&
-                         spin < 4000;
-           ++spin) {
+      for (int spin = 0;
+           generation_.load(std::memory_order_acquire) == seen && !stop_ && spin < 4000; ++spin) {
       }
       std::shared_ptr<Job> job;
       {
@@ -150,9 +150,23 @@ int default_threads() {
   return hc ? int(hc) : 1;
 }
 
+// Debian's OpenBLAS falls back to generic kernels on CPUs it does not know;
+// the fix (OPENBLAS_CORETYPE) must be in the environment before start-up.
+void warn_if_generic_blas() {
+  std::string core = openblas_get_corename();
+  if (core == "Prescott" && !std::getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma")) {
+    std::fprintf(stderr,
+                 "heed: OpenBLAS chose its generic '%s' kernels for this CPU; GEMMs run 3-4x "
+                 "slower. Set OPENBLAS_CORETYPE=%s before starting (scripts/env.sh does).\n",
+                 core.c_str(), __builtin_cpu_supports("avx512bw") ? "SkylakeX" : "Haswell");
+  }
+}
+
 ThreadPool& pool() {
   // Leaked on purpose: no join at static destruction time.
   static ThreadPool* p = [] {
+    warn_if_generic_blas();
     int n = default_threads();
     openblas_set_num_threads(n);
     return new ThreadPool(n);
@@ -162,7 +176,9 @@ ThreadPool& pool() {
 
 }  // namespace
 
-int get_num_threads() { return pool().size(); }
+int get_num_threads() {
+  return pool().size();
+}
 
 void set_num_threads(int n) {
   HEED_CHECK(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
@@ -171,7 +187,9 @@ void set_num_threads(int n) {
   openblas_set_num_threads(n);
 }
 
-bool in_parallel_region() { return t_in_parallel; }
+bool in_parallel_region() {
+  return t_in_parallel;
+}
 
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn) {
