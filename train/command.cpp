@@ -1,0 +1,244 @@
+#include "train/command.h"
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "core/check.h"
+#include "core/parallel.h"
+#include "data/loader.h"
+#include "data/transforms.h"
+#include "nn/summary.h"
+#include "optim/sgd.h"
+#include "train/models/factory.h"
+#include "train/models/placement.h"
+#include "train/run.h"
+#include "train/trainer.h"
+
+namespace heed::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// What each subcommand runs once its flags are parsed.
+using Action = std::function<int()>;
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+// Fails early (before any data is read) on unknown models or attention specs.
+void check_model_and_attention(const std::string& model, const std::string& attention) {
+  (void)attention::Placement::parse(attention);
+  std::vector<std::string> names;
+  for (const auto& [n, d] : model_names()) names.push_back(n);
+  bool ok = std::find(names.begin(), names.end(), model) != names.end();
+  HEED_CHECK(ok, "unknown model '", model, "'; valid models: ", join(names));
+}
+
+void add_train_flags(CLI::App* c, RunConfig& cfg) {
+  c->add_option("--model", cfg.model, "network: " + [] {
+    std::vector<std::string> n;
+    for (const auto& [name, d] : model_names()) n.push_back(name);
+    return join(n, ", ");
+  }())->capture_default_str();
+  c->add_option("--attention", cfg.attention,
+                "attention placement, e.g. \"cbam(ratio=8):stages=2,3:pos=standard\"; none")
+      ->capture_default_str();
+  c->add_option("--width", cfg.width, "resnet channel multiplier")->capture_default_str();
+  c->add_option("--dataset", cfg.dataset, "fashion-mnist, mnist, cifar10, cifar100, folder")
+      ->capture_default_str()
+      ->check(CLI::IsMember(dataset_names()));
+  c->add_option("--data", cfg.data_dir, "dataset folder (default: the dataset's usual place)");
+  c->add_option("--image-size", cfg.image_size, "folder datasets: resize to this")
+      ->capture_default_str();
+  c->add_option("--epochs", cfg.epochs, "epochs to train")->capture_default_str();
+  c->add_option("--batch-size", cfg.batch_size, "images per step")->capture_default_str();
+  c->add_option("--lr", cfg.lr, "(peak) learning rate")->capture_default_str();
+  c->add_option("--optimizer", cfg.optimizer, "sgd (momentum 0.9, nesterov), adam, adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  c->add_option("--momentum", cfg.momentum, "SGD momentum")->capture_default_str();
+  c->add_option("--weight-decay", cfg.weight_decay, "L2 (sgd, adam) or decoupled (adamw)")
+      ->capture_default_str();
+  c->add_option("--schedule", cfg.schedule, "lr schedule over all steps: onecycle, cosine, "
+                "step (/10 at 50% and 75%), none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"onecycle", "cosine", "step", "none"}));
+  c->add_option("--label-smoothing", cfg.label_smoothing, "cross-entropy label smoothing")
+      ->capture_default_str();
+  c->add_option("--clip-grad", cfg.clip_grad, "clip the gradient norm to this (0: off)")
+      ->capture_default_str();
+  c->add_option("--ema", cfg.ema, "EMA decay of the weights, e.g. 0.999 (0: off)")
+      ->capture_default_str();
+  c->add_flag("!--no-augment", cfg.augment, "no random crop / flip");
+  c->add_option("--workers", cfg.workers, "data loader threads")->capture_default_str();
+  c->add_option("--threads", cfg.threads, "compute threads (0: HEED_NUM_THREADS or all cores)")
+      ->capture_default_str();
+  c->add_option("--seed", cfg.seed, "random seed (init, shuffle, augmentation)")
+      ->capture_default_str();
+  c->add_option("--max-batches", cfg.max_batches, "cut each epoch after N batches (0: all)")
+      ->capture_default_str();
+  c->add_option("--train-limit", cfg.train_limit, "use the first N training images (0: all)")
+      ->capture_default_str();
+  c->add_option("--test-limit", cfg.test_limit, "use the first N test images (0: all)")
+      ->capture_default_str();
+  c->add_option("--progress", cfg.progress, "auto (bar on a terminal), bar, lines, quiet")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "bar", "lines", "quiet"}));
+}
+
+}  // namespace
+
+int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::FILE* err) {
+  CLI::App app{"heed: train neural nets and study attention modules (SE, CBAM, ECA, ...)",
+               "heed"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every command");
+  Action action;
+
+  // ---------------------------------------------------------------- train
+  RunConfig cfg;
+  bool resume = false;
+  CLI::App* train = app.add_subcommand(
+      "train", "train a model; writes checkpoints, metrics, TensorBoard events and curves to --out");
+  add_train_flags(train, cfg);
+  train->add_option("--out", cfg.out, "output folder")->capture_default_str();
+  train->add_flag("--resume", resume, "continue from OUT/last.safetensors");
+  train->callback([&] {
+    action = [&] {
+      if (cfg.threads > 0) set_num_threads(int(cfg.threads));
+      check_model_and_attention(cfg.model, cfg.attention);
+      RunConfig c = cfg;
+      if (resume && !train->count("--model")) {
+        // Without flags, resume the run as configured.
+        const std::string last = (fs::path(cfg.out) / "last.safetensors").string();
+        HEED_CHECK(fs::exists(last), "--resume: no checkpoint at '", last, "'");
+        RunConfig saved = config_from_checkpoint(last);
+        saved.out = cfg.out;
+        if (train->count("--epochs")) saved.epochs = cfg.epochs;
+        if (train->count("--threads")) saved.threads = cfg.threads;
+        if (train->count("--workers")) saved.workers = cfg.workers;
+        if (train->count("--progress")) saved.progress = cfg.progress;
+        c = saved;
+      }
+      (void)run_training(c, resume, out);
+      return 0;
+    };
+  });
+
+  // ----------------------------------------------------------------- eval
+  std::string checkpoint, eval_dataset, eval_data;
+  bool no_ema = false;
+  int64_t eval_batch = 500;
+  CLI::App* eval = app.add_subcommand(
+      "eval", "evaluate a checkpoint: accuracy, per-class accuracy, confusion matrix");
+  eval->add_option("--checkpoint", checkpoint, "a .safetensors file written by heed train")
+      ->required();
+  eval->add_option("--dataset", eval_dataset, "default: the checkpoint's")
+      ->check(CLI::IsMember(dataset_names()));
+  eval->add_option("--data", eval_data, "dataset folder (default: the checkpoint's)");
+  eval->add_option("--batch-size", eval_batch, "images per batch")->capture_default_str();
+  eval->add_flag("--no-ema", no_ema, "use the raw weights even when the checkpoint has EMA ones");
+  eval->callback([&] {
+    action = [&] {
+      RunConfig c;
+      nn::AnyModule model = load_model(checkpoint, &c, !no_ema);
+      const std::string ds = eval_dataset.empty() ? c.dataset : eval_dataset;
+      const std::string dir = eval_data.empty() && eval_dataset.empty() ? c.data_dir : eval_data;
+      auto test_set = open_dataset(ds, dir, false, c.image_size);
+      data::DataLoader loader(*test_set, {.batch_size = eval_batch},
+                              data::transforms::standard(*test_set, false));
+      optim::SGD dummy(model->named_parameters());
+      Trainer t(model, dummy, nullptr);
+      EvalResult r = t.evaluate(loader);
+      std::fprintf(out, "%s on %s test (%lld images): accuracy %.2f%%, loss %.4f\n\n%s",
+                   checkpoint.c_str(), ds.c_str(), static_cast<long long>(r.samples),
+                   100 * r.accuracy, r.loss, r.confusion.table(test_set->classes()).c_str());
+      return 0;
+    };
+  });
+
+  // -------------------------------------------------------------- summary
+  std::string sum_model = "resnet20", sum_attention = "none", sum_input = "1,28,28";
+  int64_t sum_classes = 10, sum_width = 1;
+  CLI::App* summary = app.add_subcommand(
+      "summary", "print a model's layers, output shapes, parameters and MACs");
+  summary->add_option("--model", sum_model, "network")->capture_default_str();
+  summary->add_option("--attention", sum_attention, "attention placement")->capture_default_str();
+  summary->add_option("--input", sum_input, "input C,H,W")->capture_default_str();
+  summary->add_option("--classes", sum_classes, "number of classes")->capture_default_str();
+  summary->add_option("--width", sum_width, "resnet channel multiplier")->capture_default_str();
+  summary->callback([&] {
+    action = [&] {
+      check_model_and_attention(sum_model, sum_attention);
+      std::vector<int64_t> chw;
+      for (const std::string& s : CLI::detail::split(sum_input, ',')) {
+        char* end = nullptr;
+        long long v = std::strtoll(s.c_str(), &end, 10);
+        HEED_CHECK(!s.empty() && *end == '\0' && v > 0, "--input must be C,H,W (positive "
+                   "integers), got '", sum_input, "'");
+        chw.push_back(v);
+      }
+      HEED_CHECK(chw.size() == 3, "--input must be C,H,W, got '", sum_input, "'");
+      nn::AnyModule model = create_model({.name = sum_model,
+                                          .in_channels = chw[0],
+                                          .num_classes = sum_classes,
+                                          .image_size = chw[1],
+                                          .attention = sum_attention,
+                                          .width = sum_width});
+      nn::Summary s = nn::summary(model, {1, chw[0], chw[1], chw[2]});
+      std::fprintf(out, "%s", s.table().c_str());
+      return 0;
+    };
+  });
+
+  // ---------------------------------------------------------------- parse
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(int(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    std::fprintf(out, "%s", (app.get_subcommands().empty() ? app.help()
+                                                           : app.get_subcommands()[0]->help())
+                                .c_str());
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::fprintf(out, "%s", app.help("", CLI::AppFormatMode::All).c_str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string sub = app.get_subcommands().empty() ? "" : " " + app.get_subcommands()[0]->get_name();
+    std::string msg = e.what();
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    for (char& ch : msg)
+      if (ch == '\n') ch = ' ';
+    std::fprintf(err, "heed%s: error: %s (see 'heed%s --help')\n", sub.c_str(), msg.c_str(),
+                 sub.c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(err, "heed: error: %s\n", e.what());
+    return 2;
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const NonFiniteError& e) {
+    std::string last = (fs::path(cfg.out) / "last.safetensors").string();
+    std::fprintf(err, "heed: %s; %s\n", e.what(),
+                 fs::exists(last) ? ("the last good checkpoint is " + last).c_str()
+                                  : "no checkpoint was written yet");
+    return 1;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    for (char& ch : msg)
+      if (ch == '\n') ch = ' ';
+    std::fprintf(err, "heed: error: %s\n", msg.c_str());
+    return 1;
+  }
+}
+
+}  // namespace heed::train
