@@ -15,9 +15,9 @@ namespace {
 Tensor softmax_impl(const Tensor& x, int64_t dim_in, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
   ops::check_floating(name, x);
-  // A 0-d tensor is one row of one element (dim 0 or -1, as PyTorch).
-  const int64_t dim =
-      x.dim() == 0 ? (wrap_dim(dim_in, 0, name), 0) : wrap_dim(dim_in, x.dim(), name);
+  // A 0-d tensor is one row of one element; dim must still be 0 or -1, as
+  // in PyTorch (wrap_dim treats 0 dims as 1).
+  const int64_t dim = wrap_dim(dim_in, x.dim(), name);
   Tensor xc = ops::contiguous_data(x);
   Tensor out = empty(x.shape(), {x.dtype(), x.device()});
   backend_of(x).softmax(out, xc, dim, log);
