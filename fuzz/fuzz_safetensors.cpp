@@ -1,6 +1,7 @@
 // libFuzzer target for the safetensors reader: any bytes must either parse
 // or throw heed::Error, never read out of bounds or crash.
-//   build-fuzz/fuzz/fuzz_safetensors -max_total_time=60 fuzz/corpus_safetensors
+//   build-fuzz/fuzz/fuzz_safetensors -max_total_time=60 -dict=fuzz/safetensors.dict CORPUS
+// (seeds in fuzz/corpus_safetensors; see fuzz/CMakeLists.txt)
 #include <cstddef>
 #include <cstdint>
 

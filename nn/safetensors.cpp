@@ -227,7 +227,10 @@ StateDict safetensors_parse(const uint8_t* data, size_t size, const std::string&
   const uint64_t data_size = size - 8 - n;
   std::vector<Entry> entries;
   Metadata meta;
-  for (const auto& [key, value] : header.items()) {
+  for (const auto& item : header.items()) {
+    // Named references, not a structured binding: lambdas below capture them.
+    const std::string& key = item.key();
+    const json& value = item.value();
     if (key == "__metadata__") {
       if (!value.is_object()) ST_FAIL("\"__metadata__\" is not an object");
       for (const auto& [mk, mv] : value.items()) {

@@ -49,7 +49,8 @@ inline void check_close(const Tensor& actual, const Tensor& expected, const std:
   double worst = 0;
   size_t worst_i = 0;
   for (size_t i = 0; i < a.size(); ++i) {
-    double score = std::abs(a[i] - e[i]) / (atol + rtol * std::abs(e[i]));
+    double diff = std::abs(a[i] - e[i]);  // exact equality passes even with zero tolerances
+    double score = diff == 0 ? 0.0 : diff / (atol + rtol * std::abs(e[i]));
     if (!(score <= worst)) {
       worst = score;
       worst_i = i;

@@ -287,6 +287,9 @@ TEST_CASE("corrupt safetensors files give errors naming file and problem", "[nn]
                     Contains("the tensors cover 8 bytes but the data block has 9"));
   CHECK_THROWS_WITH(nn::load("/nonexistent/heed.safetensors"),
                     Contains("safetensors: cannot open /nonexistent/heed.safetensors"));
+  // Deep nesting is parsed without recursion and rejected.
+  std::string deep = "\"w\":" + std::string(100000, '[') + std::string(100000, ']');
+  CHECK_THROWS_WITH(parse(make_file(hdr(deep), {})), Contains("tensor \"w\" is not an object"));
   // BOOL bytes other than 0 and 1 are read as true, never as invalid bools.
   auto flags = parse(
       make_file(hdr("\"m\":{\"dtype\":\"BOOL\",\"shape\":[3],\"data_offsets\":[0,3]}"), {0, 1, 7}));
