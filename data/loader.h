@@ -22,7 +22,10 @@
 // the next begin() or when the loader is destroyed. An exception thrown
 // while building a batch is rethrown by the loop when it reaches that batch.
 //
-// The dataset must outlive the loader.
+// The dataset must outlive the loader (a temporary is refused at compile
+// time), and transforms (e.g. a Lambda) must be safe to call from several
+// threads at once. A loader runs one iteration at a time: a second begin()
+// ends the first.
 #pragma once
 
 #include <atomic>
@@ -59,6 +62,8 @@ class DataLoader {
  public:
   DataLoader(const Dataset& dataset, LoaderOptions options = {},
              transforms::Compose transform = {});
+  DataLoader(const Dataset&& dataset, LoaderOptions options = {},
+             transforms::Compose transform = {}) = delete;
   ~DataLoader();
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
