@@ -142,8 +142,7 @@ void CSVLogger::on_epoch_end(Trainer&, const EpochRecord& r) {
   char b[512];
   std::snprintf(b, sizeof b, "%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.2f",
                 static_cast<long long>(r.epoch), static_cast<long long>(r.step), r.train_loss,
-                r.train_accuracy, r.val_loss, r.val_accuracy, r.lr, r.seconds,
-                r.images_per_second);
+                r.train_accuracy, r.val_loss, r.val_accuracy, r.lr, r.seconds, r.images_per_second);
   out << b << "\n";
 }
 
@@ -157,9 +156,14 @@ void JSONLLogger::on_train_begin(Trainer&) {
 
 void JSONLLogger::on_batch_end(Trainer&, const BatchInfo& i) {
   if (every_ <= 0 || i.batch % every_ != 0) return;
-  nlohmann::json j = {{"type", "batch"},        {"epoch", i.epoch}, {"batch", i.batch},
-                      {"step", i.step},         {"loss", i.loss},   {"running_loss", i.running_loss},
-                      {"running_accuracy", i.running_accuracy},     {"lr", i.lr}};
+  nlohmann::json j = {{"type", "batch"},
+                      {"epoch", i.epoch},
+                      {"batch", i.batch},
+                      {"step", i.step},
+                      {"loss", i.loss},
+                      {"running_loss", i.running_loss},
+                      {"running_accuracy", i.running_accuracy},
+                      {"lr", i.lr}};
   out_ << j.dump() << "\n";
   out_.flush();
 }
@@ -238,10 +242,10 @@ void write_curves_svg(const std::string& path, const std::vector<EpochRecord>& h
     va.y.push_back(100 * r.val_accuracy);
   }
   std::string prefix = title.empty() ? "" : title + ": ";
-  plot::Chart loss{.title = prefix + "loss", .x_label = "epoch", .y_label = "cross-entropy",
-                   .series = {tl, vl}};
-  plot::Chart acc{.title = prefix + "accuracy", .x_label = "epoch", .y_label = "top-1 (%)",
-                  .series = {ta, va}};
+  plot::Chart loss{
+      .title = prefix + "loss", .x_label = "epoch", .y_label = "cross-entropy", .series = {tl, vl}};
+  plot::Chart acc{
+      .title = prefix + "accuracy", .x_label = "epoch", .y_label = "top-1 (%)", .series = {ta, va}};
   ensure_parent(path);
   plot::write_svg(path, {loss, acc});
 }

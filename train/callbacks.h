@@ -48,7 +48,8 @@ class CSVLogger : public Callback {
 // (0 = none) and every epoch {"type": "epoch", ...} with per-class accuracy.
 class JSONLLogger : public Callback {
  public:
-  explicit JSONLLogger(std::string path, int64_t every = 0) : path_(std::move(path)), every_(every) {}
+  explicit JSONLLogger(std::string path, int64_t every = 0)
+      : path_(std::move(path)), every_(every) {}
   void on_train_begin(Trainer& t) override;
   void on_batch_end(Trainer& t, const BatchInfo& info) override;
   void on_epoch_end(Trainer& t, const EpochRecord& r) override;

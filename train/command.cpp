@@ -1,19 +1,21 @@
 #include "train/command.h"
 
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <functional>
 #include <memory>
 
+#include "attention/placement.h"
 #include "core/check.h"
 #include "core/parallel.h"
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "nn/summary.h"
 #include "optim/sgd.h"
+#include "train/gradcheck_suite.h"
 #include "train/models/factory.h"
-#include "train/models/placement.h"
 #include "train/run.h"
 #include "train/trainer.h"
 
@@ -42,11 +44,15 @@ void check_model_and_attention(const std::string& model, const std::string& atte
 }
 
 void add_train_flags(CLI::App* c, RunConfig& cfg) {
-  c->add_option("--model", cfg.model, "network: " + [] {
-    std::vector<std::string> n;
-    for (const auto& [name, d] : model_names()) n.push_back(name);
-    return join(n, ", ");
-  }())->capture_default_str();
+  c->add_option(
+       "--model", cfg.model,
+       "network: " +
+           [] {
+             std::vector<std::string> n;
+             for (const auto& [name, d] : model_names()) n.push_back(name);
+             return join(n, ", ");
+           }())
+      ->capture_default_str();
   c->add_option("--attention", cfg.attention,
                 "attention placement, e.g. \"cbam(ratio=8):stages=2,3:pos=standard\"; none")
       ->capture_default_str();
@@ -66,7 +72,8 @@ void add_train_flags(CLI::App* c, RunConfig& cfg) {
   c->add_option("--momentum", cfg.momentum, "SGD momentum")->capture_default_str();
   c->add_option("--weight-decay", cfg.weight_decay, "L2 (sgd, adam) or decoupled (adamw)")
       ->capture_default_str();
-  c->add_option("--schedule", cfg.schedule, "lr schedule over all steps: onecycle, cosine, "
+  c->add_option("--schedule", cfg.schedule,
+                "lr schedule over all steps: onecycle, cosine, "
                 "step (/10 at 50% and 75%), none")
       ->capture_default_str()
       ->check(CLI::IsMember({"onecycle", "cosine", "step", "none"}));
@@ -96,8 +103,7 @@ void add_train_flags(CLI::App* c, RunConfig& cfg) {
 }  // namespace
 
 int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::FILE* err) {
-  CLI::App app{"heed: train neural nets and study attention modules (SE, CBAM, ECA, ...)",
-               "heed"};
+  CLI::App app{"heed: train neural nets and study attention modules (SE, CBAM, ECA, ...)", "heed"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
   Action action;
@@ -106,7 +112,8 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
   RunConfig cfg;
   bool resume = false;
   CLI::App* train = app.add_subcommand(
-      "train", "train a model; writes checkpoints, metrics, TensorBoard events and curves to --out");
+      "train",
+      "train a model; writes checkpoints, metrics, TensorBoard events and curves to --out");
   add_train_flags(train, cfg);
   train->add_option("--out", cfg.out, "output folder")->capture_default_str();
   train->add_flag("--resume", resume, "continue from OUT/last.safetensors");
@@ -167,8 +174,8 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
   // -------------------------------------------------------------- summary
   std::string sum_model = "resnet20", sum_attention = "none", sum_input = "1,28,28";
   int64_t sum_classes = 10, sum_width = 1;
-  CLI::App* summary = app.add_subcommand(
-      "summary", "print a model's layers, output shapes, parameters and MACs");
+  CLI::App* summary =
+      app.add_subcommand("summary", "print a model's layers, output shapes, parameters and MACs");
   summary->add_option("--model", sum_model, "network")->capture_default_str();
   summary->add_option("--attention", sum_attention, "attention placement")->capture_default_str();
   summary->add_option("--input", sum_input, "input C,H,W")->capture_default_str();
@@ -181,8 +188,10 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
       for (const std::string& s : CLI::detail::split(sum_input, ',')) {
         char* end = nullptr;
         long long v = std::strtoll(s.c_str(), &end, 10);
-        HEED_CHECK(!s.empty() && *end == '\0' && v > 0, "--input must be C,H,W (positive "
-                   "integers), got '", sum_input, "'");
+        HEED_CHECK(!s.empty() && *end == '\0' && v > 0,
+                   "--input must be C,H,W (positive "
+                   "integers), got '",
+                   sum_input, "'");
         chw.push_back(v);
       }
       HEED_CHECK(chw.size() == 3, "--input must be C,H,W, got '", sum_input, "'");
@@ -198,21 +207,62 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
     };
   });
 
+  // ------------------------------------------------------------ gradcheck
+  std::string gc_module, gc_op;
+  bool gc_all = false, gc_ops = false, gc_modules = false;
+  CLI::App* gc = app.add_subcommand(
+      "gradcheck", "float64 finite-difference check of every op and attention module's gradients");
+  gc->add_option("--module", gc_module, "check one registered attention module");
+  gc->add_option("--op", gc_op, "check one op of the op table");
+  gc->add_flag("--all", gc_all, "every op and every module (the default)");
+  gc->add_flag("--ops", gc_ops, "every op");
+  gc->add_flag("--modules", gc_modules, "every registered attention module");
+  gc->callback([&] {
+    action = [&] {
+      GradcheckSuiteOptions o;
+      if (!gc_module.empty()) {
+        (void)attention::info(gc_module);  // unknown names list the valid ones
+        o = {.ops = false, .modules = true, .only = gc_module};
+      } else if (!gc_op.empty()) {
+        bool known = false;
+        for (const auto& c : op_gradcheck_cases()) known = known || c.name == gc_op;
+        HEED_CHECK(known, "gradcheck: no case for op '", gc_op, "' (see 'heed gradcheck --ops')");
+        o = {.ops = true, .modules = false, .only = gc_op};
+      } else if (gc_ops != gc_modules) {
+        o = {.ops = gc_ops, .modules = gc_modules};
+      }
+      auto rows = run_gradcheck_suite(o, [&](const GradcheckRow& r) {
+        if (isatty(fileno(err)))
+          std::fprintf(err, "\r\033[K%s %s: %s", r.kind.c_str(), r.name.c_str(),
+                       r.ok ? "ok" : "FAIL");
+      });
+      if (isatty(fileno(err))) std::fprintf(err, "\r\033[K");
+      std::fprintf(out, "%s", gradcheck_table(rows).c_str());
+      const std::vector<std::string> missing = ops_without_gradcheck_case();
+      if (o.ops && o.only.empty() && !missing.empty())
+        std::fprintf(out, "ops without a case: %s\n", join(missing).c_str());
+      for (const auto& r : rows)
+        if (!r.ok) return 1;
+      return 0;
+    };
+  });
+
   // ---------------------------------------------------------------- parse
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
   try {
     app.parse(int(argv.size()), argv.data());
   } catch (const CLI::CallForHelp&) {
-    std::fprintf(out, "%s", (app.get_subcommands().empty() ? app.help()
-                                                           : app.get_subcommands()[0]->help())
-                                .c_str());
+    std::fprintf(
+        out, "%s",
+        (app.get_subcommands().empty() ? app.help() : app.get_subcommands()[0]->help()).c_str());
     return 0;
   } catch (const CLI::CallForAllHelp&) {
     std::fprintf(out, "%s", app.help("", CLI::AppFormatMode::All).c_str());
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::string sub = app.get_subcommands().empty() ? "" : " " + app.get_subcommands()[0]->get_name();
+    std::string sub =
+        app.get_subcommands().empty() ? "" : " " + app.get_subcommands()[0]->get_name();
     std::string msg = e.what();
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
     for (char& ch : msg)

@@ -16,8 +16,8 @@ ConfusionMatrix::ConfusionMatrix(int64_t num_classes)
 
 void ConfusionMatrix::add(int64_t target, int64_t prediction) {
   HEED_CHECK(target >= 0 && target < k_ && prediction >= 0 && prediction < k_,
-             "ConfusionMatrix: class out of range [0, ", k_, "): target ", target,
-             ", prediction ", prediction);
+             "ConfusionMatrix: class out of range [0, ", k_, "): target ", target, ", prediction ",
+             prediction);
   ++counts_[size_t(target * k_ + prediction)];
   ++total_;
 }
@@ -25,8 +25,8 @@ void ConfusionMatrix::add(int64_t target, int64_t prediction) {
 void ConfusionMatrix::add(const Tensor& out, const Tensor& targets) {
   Tensor pred = out.dim() == 2 ? argmax(out, 1) : out;
   HEED_CHECK(pred.dim() == 1 && targets.dim() == 1 && pred.size(0) == targets.size(0),
-             "ConfusionMatrix: predictions ", shape_str(out.shape()), " and targets ", shape_str(targets.shape()),
-             " do not match");
+             "ConfusionMatrix: predictions ", shape_str(out.shape()), " and targets ",
+             shape_str(targets.shape()), " do not match");
   std::vector<int64_t> p = pred.to_vector<int64_t>(), t = targets.to_vector<int64_t>();
   for (size_t i = 0; i < p.size(); ++i) add(t[i], p[i]);
 }
@@ -65,8 +65,7 @@ std::string ConfusionMatrix::table(const std::vector<std::string>& names) const 
     std::snprintf(buf, sizeof buf, "%6.2f%%", 100 * acc[size_t(i)]);
     o << "  " << name(i) << std::string(w - name(i).size(), ' ') << "  " << buf << "\n";
   }
-  o << "confusion matrix (rows: true class, columns: predicted):\n  "
-    << std::string(w, ' ');
+  o << "confusion matrix (rows: true class, columns: predicted):\n  " << std::string(w, ' ');
   for (int64_t j = 0; j < k_; ++j) {
     std::snprintf(buf, sizeof buf, " %5lld", static_cast<long long>(j));
     o << buf;

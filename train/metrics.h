@@ -24,7 +24,9 @@ class ConfusionMatrix {
   // Recall per class: correct / seen; NaN for a class with no samples.
   std::vector<double> per_class_accuracy() const;
   // counts[target][prediction]
-  int64_t at(int64_t target, int64_t prediction) const { return counts_[size_t(target * k_ + prediction)]; }
+  int64_t at(int64_t target, int64_t prediction) const {
+    return counts_[size_t(target * k_ + prediction)];
+  }
   // A text table: per-class accuracy, then the matrix (rows = true class).
   std::string table(const std::vector<std::string>& class_names = {}) const;
 

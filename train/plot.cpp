@@ -19,11 +19,16 @@ const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
 std::string esc(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
   }
   return o;
 }
@@ -58,7 +63,8 @@ void render(std::ostringstream& o, const Chart& c, double x0, double y0, double 
   o << "<text x=\"" << w / 2 << "\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">"
     << esc(c.title) << "</text>\n";
   if (!std::isfinite(xmin)) {
-    o << "<text x=\"" << w / 2 << "\" y=\"" << h / 2 << "\" text-anchor=\"middle\">no data</text></g>\n";
+    o << "<text x=\"" << w / 2 << "\" y=\"" << h / 2
+      << "\" text-anchor=\"middle\">no data</text></g>\n";
     return;
   }
   if (xmax - xmin < 1e-12) xmin -= 0.5, xmax += 0.5;
@@ -86,8 +92,7 @@ void render(std::ostringstream& o, const Chart& c, double x0, double y0, double 
   o << "<text x=\"" << left + pw / 2 << "\" y=\"" << h - 8
     << "\" text-anchor=\"middle\" font-size=\"11\">" << esc(c.x_label) << "</text>\n";
   o << "<text transform=\"translate(14," << top + ph / 2
-    << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">" << esc(c.y_label)
-    << "</text>\n";
+    << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">" << esc(c.y_label) << "</text>\n";
   for (size_t k = 0; k < c.series.size(); ++k) {
     const Series& s = c.series[k];
     const char* col = kColors[k % 10];
@@ -110,9 +115,9 @@ void render(std::ostringstream& o, const Chart& c, double x0, double y0, double 
         << pts << "\"/>\n";
     // legend
     double ly = top + 14 + 14 * double(k);
-    o << "<rect x=\"" << left + pw - 110 << "\" y=\"" << ly - 8 << "\" width=\"10\" height=\"10\" fill=\""
-      << col << "\"/><text x=\"" << left + pw - 96 << "\" y=\"" << ly + 1
-      << "\" font-size=\"10\">" << esc(s.name) << "</text>\n";
+    o << "<rect x=\"" << left + pw - 110 << "\" y=\"" << ly - 8
+      << "\" width=\"10\" height=\"10\" fill=\"" << col << "\"/><text x=\"" << left + pw - 96
+      << "\" y=\"" << ly + 1 << "\" font-size=\"10\">" << esc(s.name) << "</text>\n";
   }
   o << "</g>\n";
 }
@@ -138,8 +143,8 @@ std::vector<double> nice_ticks(double lo, double hi, int count) {
 std::string svg(const std::vector<Chart>& charts, int width, int height) {
   std::ostringstream o;
   const int n = std::max<int>(1, int(charts.size()));
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width * n << "\" height=\""
-    << height << "\" font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" "
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width * n << "\" height=\"" << height
+    << "\" font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" "
     << "fill=\"white\"/>\n";
   for (size_t i = 0; i < charts.size(); ++i)
     render(o, charts[i], double(i) * width, 0, width, height);

@@ -14,14 +14,14 @@ namespace heed::train::plot {
 struct Series {
   std::string name = {};
   std::vector<double> x = {}, y = {};
-  std::vector<double> y_err = {};         // optional error bars (± y_err)
+  std::vector<double> y_err = {};        // optional error bars (± y_err)
   std::vector<std::string> labels = {};  // optional text beside each point
 };
 
 struct Chart {
   std::string title = {}, x_label = {}, y_label = {};
   std::vector<Series> series = {};
-  bool lines = true;        // connect the points of a series
+  bool lines = true;  // connect the points of a series
   bool log_x = false;
 };
 

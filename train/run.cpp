@@ -25,11 +25,12 @@ namespace fs = std::filesystem;
 
 // ------------------------------------------------------------------ config
 
-#define HEED_RUN_FIELDS(X)                                                                     \
-  X(model) X(attention) X(width) X(dataset) X(data_dir) X(image_size) X(epochs) X(batch_size) \
-      X(optimizer) X(lr) X(momentum) X(weight_decay) X(schedule) X(label_smoothing)          \
-          X(clip_grad) X(ema) X(augment) X(workers) X(threads) X(seed) X(max_batches)         \
-              X(train_limit) X(test_limit) X(out) X(progress)
+#define HEED_RUN_FIELDS(X)                                                                        \
+  X(model)                                                                                        \
+  X(attention) X(width) X(dataset) X(data_dir) X(image_size) X(epochs) X(batch_size) X(optimizer) \
+      X(lr) X(momentum) X(weight_decay) X(schedule) X(label_smoothing) X(clip_grad) X(ema)        \
+          X(augment) X(workers) X(threads) X(seed) X(max_batches) X(train_limit) X(test_limit)    \
+              X(out) X(progress)
 
 nlohmann::json RunConfig::to_json() const {
   nlohmann::json j;
@@ -47,8 +48,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j) {
       HEED_RUN_FIELDS(X)
 #undef X
   };
-  for (const auto& [k, v] : j.items())
-    HEED_CHECK(known.count(k), "config: unknown key '", k, "'");
+  for (const auto& [k, v] : j.items()) HEED_CHECK(known.count(k), "config: unknown key '", k, "'");
   try {
 #define X(f) \
   if (j.contains(#f)) j.at(#f).get_to(c.f);
@@ -179,11 +179,10 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c,
   HEED_CHECK(c.lr > 0, "--lr must be positive, got ", c.lr);
   HEED_CHECK(c.weight_decay >= 0, "--weight-decay must be >= 0, got ", c.weight_decay);
   if (c.optimizer == "sgd")
-    return std::make_unique<optim::SGD>(
-        params, optim::SGDOptions{.lr = c.lr,
-                                  .momentum = c.momentum,
-                                  .nesterov = c.momentum > 0,
-                                  .weight_decay = c.weight_decay});
+    return std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = c.lr,
+                                                                  .momentum = c.momentum,
+                                                                  .nesterov = c.momentum > 0,
+                                                                  .weight_decay = c.weight_decay});
   if (c.optimizer == "adam")
     return std::make_unique<optim::Adam>(
         params, optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
@@ -199,8 +198,7 @@ std::unique_ptr<optim::LRScheduler> make_schedule(const RunConfig& c, optim::Opt
   if (c.schedule == "onecycle")
     return std::make_unique<optim::OneCycleLR>(opt, c.lr,
                                                optim::OneCycleOptions{.total_steps = total_steps});
-  if (c.schedule == "cosine")
-    return std::make_unique<optim::CosineAnnealingLR>(opt, total_steps);
+  if (c.schedule == "cosine") return std::make_unique<optim::CosineAnnealingLR>(opt, total_steps);
   if (c.schedule == "step")  // ÷10 at 50 % and 75 % of the steps
     return std::make_unique<optim::MultiStepLR>(
         opt, std::vector<int64_t>{std::max<int64_t>(1, total_steps / 2),
@@ -234,9 +232,12 @@ RunResult run_training(const RunConfig& cfg, bool resume, std::FILE* log) {
   const ProgressBar::Mode mode = progress_mode(cfg.progress);
   if (cfg.threads > 0) set_num_threads(int(cfg.threads));
 
-  std::unique_ptr<data::Dataset> train_set = open_dataset(cfg.dataset, cfg.data_dir, true, cfg.image_size);
-  std::unique_ptr<data::Dataset> test_set = open_dataset(cfg.dataset, cfg.data_dir, false, cfg.image_size);
-  if (cfg.train_limit > 0) train_set = std::make_unique<Prefix>(std::move(train_set), cfg.train_limit);
+  std::unique_ptr<data::Dataset> train_set =
+      open_dataset(cfg.dataset, cfg.data_dir, true, cfg.image_size);
+  std::unique_ptr<data::Dataset> test_set =
+      open_dataset(cfg.dataset, cfg.data_dir, false, cfg.image_size);
+  if (cfg.train_limit > 0)
+    train_set = std::make_unique<Prefix>(std::move(train_set), cfg.train_limit);
   if (cfg.test_limit > 0) test_set = std::make_unique<Prefix>(std::move(test_set), cfg.test_limit);
   HEED_CHECK(train_set->size() > 0 && test_set->size() > 0, "dataset '", cfg.dataset,
              "' has no images");
@@ -245,12 +246,15 @@ RunResult run_training(const RunConfig& cfg, bool resume, std::FILE* log) {
   const int64_t K = num_classes_of(*train_set);
 
   data::DataLoader train_loader(*train_set,
-                                {.batch_size = cfg.batch_size, .shuffle = true,
-                                 .num_workers = int(cfg.workers), .seed = cfg.seed},
+                                {.batch_size = cfg.batch_size,
+                                 .shuffle = true,
+                                 .num_workers = int(cfg.workers),
+                                 .seed = cfg.seed},
                                 data::transforms::standard(*train_set, cfg.augment));
   data::DataLoader test_loader(*test_set,
                                {.batch_size = std::max<int64_t>(cfg.batch_size, 500),
-                                .num_workers = int(cfg.workers), .seed = cfg.seed},
+                                .num_workers = int(cfg.workers),
+                                .seed = cfg.seed},
                                data::transforms::standard(*test_set, false));
 
   manual_seed(cfg.seed);  // the model's initial weights
@@ -258,9 +262,8 @@ RunResult run_training(const RunConfig& cfg, bool resume, std::FILE* log) {
   nn::Summary summary = nn::summary(model, {1, C, H, W});
 
   std::unique_ptr<optim::Optimizer> opt = make_optimizer(cfg, model->named_parameters());
-  const int64_t steps_per_epoch = cfg.max_batches > 0
-                                      ? std::min(cfg.max_batches, train_loader.size())
-                                      : train_loader.size();
+  const int64_t steps_per_epoch =
+      cfg.max_batches > 0 ? std::min(cfg.max_batches, train_loader.size()) : train_loader.size();
   std::unique_ptr<optim::LRScheduler> schedule =
       make_schedule(cfg, *opt, steps_per_epoch * cfg.epochs);
 
@@ -325,7 +328,8 @@ RunResult run_training(const RunConfig& cfg, bool resume, std::FILE* log) {
 
   RunResult r;
   r.history = trainer.history();
-  r.final_eval = trainer.last_eval().samples > 0 ? trainer.last_eval() : trainer.evaluate(test_loader);
+  r.final_eval =
+      trainer.last_eval().samples > 0 ? trainer.last_eval() : trainer.evaluate(test_loader);
   r.test_accuracy = r.final_eval.accuracy;
   r.test_loss = r.final_eval.loss;
   r.best_accuracy = trainer.best_accuracy();
@@ -394,8 +398,8 @@ nn::AnyModule load_model(const std::string& path, RunConfig* cfg_out, bool ema) 
     shape = nlohmann::json::parse(md.at("heed.input_shape")).get<std::vector<int64_t>>();
     K = std::stoll(md.at("heed.num_classes"));
   } catch (const std::exception& e) {
-    HEED_FAIL("checkpoint '", path, "': missing or bad heed.input_shape / heed.num_classes: ",
-              e.what());
+    HEED_FAIL("checkpoint '", path,
+              "': missing or bad heed.input_shape / heed.num_classes: ", e.what());
   }
   HEED_CHECK(shape.size() == 3, "checkpoint '", path, "': heed.input_shape must be [C, H, W]");
   nn::AnyModule model = create_model(model_spec(cfg, shape[0], shape[1], K));

@@ -39,8 +39,8 @@ struct RunConfig {
   double clip_grad = 0.0;
   double ema = 0.0;
   bool augment = true;
-  int64_t workers = 1;      // DataLoader threads
-  int64_t threads = 0;      // compute threads (0 = HEED_NUM_THREADS or all cores)
+  int64_t workers = 1;  // DataLoader threads
+  int64_t threads = 0;  // compute threads (0 = HEED_NUM_THREADS or all cores)
   uint64_t seed = 0;
   int64_t max_batches = 0;  // > 0: cut each epoch (quick runs)
   int64_t train_limit = 0;  // > 0: use the first N training images
@@ -57,10 +57,10 @@ struct RunResult {
   double test_accuracy = 0, test_loss = 0;
   double best_accuracy = 0;
   int64_t best_epoch = 0;
-  int64_t params = 0, macs = 0;        // per image, from nn::summary
-  double images_per_second = 0;        // training, mean over the epochs run
-  double seconds_per_epoch = 0;        // training, mean
-  double total_seconds = 0;            // wall time of the whole run
+  int64_t params = 0, macs = 0;  // per image, from nn::summary
+  double images_per_second = 0;  // training, mean over the epochs run
+  double seconds_per_epoch = 0;  // training, mean
+  double total_seconds = 0;      // wall time of the whole run
   std::vector<EpochRecord> history;
   EvalResult final_eval;
   std::vector<std::string> class_names;
@@ -91,7 +91,6 @@ RunConfig config_from_checkpoint(const std::string& path);
 
 // Rebuilds the model of a checkpoint and loads its weights (the EMA weights
 // when the checkpoint has them and `ema` is set); fills *cfg.
-nn::AnyModule load_model(const std::string& checkpoint, RunConfig* cfg = nullptr,
-                         bool ema = true);
+nn::AnyModule load_model(const std::string& checkpoint, RunConfig* cfg = nullptr, bool ema = true);
 
 }  // namespace heed::train

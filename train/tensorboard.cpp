@@ -95,11 +95,16 @@ struct Reader {
     return {b, size_t(n)};
   }
   void skip(int wire_type) {
-    if (wire_type == 0) varint();
-    else if (wire_type == 1) fixed<uint64_t>();
-    else if (wire_type == 2) bytes();
-    else if (wire_type == 5) fixed<uint32_t>();
-    else HEED_FAIL("tensorboard: unsupported wire type ", wire_type, " in ", where);
+    if (wire_type == 0)
+      varint();
+    else if (wire_type == 1)
+      fixed<uint64_t>();
+    else if (wire_type == 2)
+      bytes();
+    else if (wire_type == 5)
+      fixed<uint32_t>();
+    else
+      HEED_FAIL("tensorboard: unsupported wire type ", wire_type, " in ", where);
   }
 };
 
@@ -117,9 +122,9 @@ TensorBoardWriter::TensorBoardWriter(const std::string& dir) {
   std::filesystem::create_directories(dir, ec);
   HEED_CHECK(!ec, "tensorboard: cannot create folder '", dir, "': ", ec.message());
   const double t = now_seconds();
-  path_ = (std::filesystem::path(dir) /
-           ("events.out.tfevents." + std::to_string(int64_t(t)) + ".heed"))
-              .string();
+  path_ =
+      (std::filesystem::path(dir) / ("events.out.tfevents." + std::to_string(int64_t(t)) + ".heed"))
+          .string();
   file_ = std::fopen(path_.c_str(), "wb");
   HEED_CHECK(file_ != nullptr, "tensorboard: cannot open '", path_, "' for writing");
   std::vector<uint8_t> e = event(t, 0);
@@ -151,8 +156,8 @@ void TensorBoardWriter::write_record(const std::vector<uint8_t>& data) {
   put_fixed(rec, mask_crc(crc32c(rec.data(), 8)));
   rec.insert(rec.end(), data.begin(), data.end());
   put_fixed(rec, mask_crc(crc32c(data.data(), data.size())));
-  HEED_CHECK(std::fwrite(rec.data(), 1, rec.size(), file_) == rec.size(),
-             "tensorboard: write to '", path_, "' failed");
+  HEED_CHECK(std::fwrite(rec.data(), 1, rec.size(), file_) == rec.size(), "tensorboard: write to '",
+             path_, "' failed");
 }
 
 void TensorBoardWriter::flush() {
@@ -172,8 +177,7 @@ EventFile read_event_file(const std::string& path) {
     uint32_t len_crc;
     std::memcpy(&len, &buf[pos], 8);
     std::memcpy(&len_crc, &buf[pos + 8], 4);
-    HEED_CHECK(len_crc == mask_crc(crc32c(&buf[pos], 8)), "tensorboard: bad length CRC in ",
-               where);
+    HEED_CHECK(len_crc == mask_crc(crc32c(&buf[pos], 8)), "tensorboard: bad length CRC in ", where);
     pos += 12;
     HEED_CHECK(len <= buf.size() - pos && buf.size() - pos - len >= 4,
                "tensorboard: truncated data in ", where);

@@ -158,8 +158,8 @@ void Trainer::swap_ema() {
 void Trainer::train_epoch(data::DataLoader& loader, EpochRecord& rec) {
   model_->train();
   loader.set_epoch(epoch_);
-  const int64_t n = options_.max_batches > 0 ? std::min(options_.max_batches, loader.size())
-                                             : loader.size();
+  const int64_t n =
+      options_.max_batches > 0 ? std::min(options_.max_batches, loader.size()) : loader.size();
   const auto t0 = std::chrono::steady_clock::now();
   double loss_sum = 0;
   int64_t correct = 0, seen = 0, b = 0;
@@ -294,9 +294,8 @@ nn::Metadata Trainer::load_checkpoint(const std::string& path) {
   nn::Metadata md;
   nn::StateDict sd = nn::load(path, &md);
   auto it = md.find(kMetaKey);
-  HEED_CHECK(it != md.end(), "checkpoint: '", path,
-             "' is not a heed training checkpoint (no \"", kMetaKey,
-             "\" metadata); to load weights only use nn::load + load_state_dict");
+  HEED_CHECK(it != md.end(), "checkpoint: '", path, "' is not a heed training checkpoint (no \"",
+             kMetaKey, "\" metadata); to load weights only use nn::load + load_state_dict");
   nlohmann::json meta;
   try {
     meta = nlohmann::json::parse(it->second);
@@ -306,9 +305,12 @@ nn::Metadata Trainer::load_checkpoint(const std::string& path) {
   nn::StateDict model_sd, ema_sd;
   optim::OptimizerState os;
   for (const auto& [k, t] : sd) {
-    if (starts_with(k, kOptimPrefix)) os.tensors[k.substr(std::string(kOptimPrefix).size())] = t;
-    else if (starts_with(k, kEmaPrefix)) ema_sd.insert(k.substr(std::string(kEmaPrefix).size()), t);
-    else model_sd.insert(k, t);
+    if (starts_with(k, kOptimPrefix))
+      os.tensors[k.substr(std::string(kOptimPrefix).size())] = t;
+    else if (starts_with(k, kEmaPrefix))
+      ema_sd.insert(k.substr(std::string(kEmaPrefix).size()), t);
+    else
+      model_sd.insert(k, t);
   }
   try {
     HEED_CHECK(meta.value("ema", false) == !ema_.empty(), "checkpoint: '", path, "' ",

@@ -63,11 +63,11 @@ struct EpochRecord {
 };
 
 struct BatchInfo {
-  int64_t epoch = 0;    // 1-based
-  int64_t batch = 0;    // 1-based, within the epoch
-  int64_t batches = 0;  // in this epoch
-  int64_t step = 0;     // optimizer steps so far
-  double loss = 0;                     // this batch
+  int64_t epoch = 0;                              // 1-based
+  int64_t batch = 0;                              // 1-based, within the epoch
+  int64_t batches = 0;                            // in this epoch
+  int64_t step = 0;                               // optimizer steps so far
+  double loss = 0;                                // this batch
   double running_loss = 0, running_accuracy = 0;  // this epoch so far
   double lr = 0;
   double seconds = 0;  // since the epoch started
@@ -99,8 +99,8 @@ class Trainer {
 
   // Trains until `epochs` epochs are done in total (a resumed trainer
   // continues from its epoch). Returns the whole history.
-  const std::vector<EpochRecord>& fit(data::DataLoader& train_loader,
-                                      data::DataLoader* val_loader, int64_t epochs);
+  const std::vector<EpochRecord>& fit(data::DataLoader& train_loader, data::DataLoader* val_loader,
+                                      int64_t epochs);
   // Loss, accuracy and confusion matrix of the model (EMA weights when
   // kept) in eval mode; the model's mode is restored.
   EvalResult evaluate(data::DataLoader& loader);

@@ -18,7 +18,7 @@ struct ModelSpec {
   std::string name = "resnet20";
   int64_t in_channels = 3;
   int64_t num_classes = 10;
-  int64_t image_size = 32;  // square images (vit, bilstm need it)
+  int64_t image_size = 32;         // square images (vit, bilstm need it)
   std::string attention = "none";  // an attention::Placement spec
   int64_t width = 1;               // resnet width multiplier
 };

@@ -4,28 +4,14 @@
 
 namespace heed::train {
 
-namespace {
-
-const char* position_name(attention::Position p) {
-  switch (p) {
-    case attention::Position::Standard: return "standard";
-    case attention::Position::Pre: return "pre";
-    case attention::Position::Post: return "post";
-    case attention::Position::Identity: return "identity";
-  }
-  return "?";
-}
-
-}  // namespace
-
 BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride,
                                attention::AttentionModule attn, attention::Position position)
     : in_planes(in_planes), planes(planes), stride(stride), position(position) {
   HEED_CHECK(planes >= in_planes && (planes - in_planes) % 2 == 0,
              "BasicBlock: option-A shortcut pads channels evenly, so planes (", planes,
              ") must be in_planes (", in_planes, ") plus an even number");
-  conv1 = register_module("conv1", nn::Conv2d(in_planes, planes, 3,
-                                              {.stride = stride, .padding = 1, .bias = false}));
+  conv1 = register_module(
+      "conv1", nn::Conv2d(in_planes, planes, 3, {.stride = stride, .padding = 1, .bias = false}));
   bn1 = register_module("bn1", nn::BatchNorm2d(planes));
   conv2 = register_module("conv2", nn::Conv2d(planes, planes, 3, {.padding = 1, .bias = false}));
   bn2 = register_module("bn2", nn::BatchNorm2d(planes));
@@ -57,7 +43,7 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
 std::string BasicBlockImpl::extra_repr() const {
   std::string s = std::to_string(in_planes) + ", " + std::to_string(planes) +
                   ", stride=" + std::to_string(stride);
-  if (!attention.is_empty()) s += std::string(", attention=") + position_name(position);
+  if (!attention.is_empty()) s += std::string(", attention=") + attention::position_name(position);
   return s;
 }
 
@@ -80,7 +66,7 @@ ResNetCifarImpl::ResNetCifarImpl(const ResNetCifarOptions& o) : options(o) {
       const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
       attention::AttentionModule attn = nullptr;
       const attention::Position pos = o.attention.position;
-      if (o.attention.applies(s + 1, b))
+      if (o.attention.applies(int(s + 1), int(b)))
         attn = o.attention.make(pos == attention::Position::Pre ? in : planes);
       stage->push_back(BasicBlock(in, planes, stride, attn, pos));
       in = planes;

@@ -23,11 +23,11 @@
 #pragma once
 
 #include "attention/attention_module.h"
+#include "attention/placement.h"
 #include "nn/batchnorm.h"
 #include "nn/container.h"
 #include "nn/conv.h"
 #include "nn/linear.h"
-#include "train/models/placement.h"
 
 namespace heed::train {
 

@@ -25,9 +25,9 @@ Tensor SimpleCNNImpl::forward(const Tensor& x) {
   h = max_pool2d(h, pool);  // (B, c1, H/2, W/2)
   h = relu(bn2(conv2(h)));
   if (attention2) h = attention2(h);
-  h = max_pool2d(h, pool);              // (B, c2, H/4, W/4)
-  h = adaptive_avg_pool2d(h, {4, 4});   // (B, c2, 4, 4)
-  return fc(flatten(h, 1));             // (B, num_classes)
+  h = max_pool2d(h, pool);             // (B, c2, H/4, W/4)
+  h = adaptive_avg_pool2d(h, {4, 4});  // (B, c2, 4, 4)
+  return fc(flatten(h, 1));            // (B, num_classes)
 }
 
 }  // namespace heed::train

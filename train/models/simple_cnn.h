@@ -6,10 +6,10 @@
 //       .attention = attention::Placement::parse("se")});
 #pragma once
 
+#include "attention/placement.h"
 #include "nn/batchnorm.h"
 #include "nn/conv.h"
 #include "nn/linear.h"
-#include "train/models/placement.h"
 
 namespace heed::train {
 
