@@ -14,6 +14,9 @@
 #include "data/transforms.h"
 #include "nn/summary.h"
 #include "optim/sgd.h"
+#include "train/attention_map.h"
+#include "train/bench.h"
+#include "train/experiment.h"
 #include "train/gradcheck_suite.h"
 #include "train/models/factory.h"
 #include "train/run.h"
@@ -41,6 +44,10 @@ void check_model_and_attention(const std::string& model, const std::string& atte
   for (const auto& [n, d] : model_names()) names.push_back(n);
   bool ok = std::find(names.begin(), names.end(), model) != names.end();
   HEED_CHECK(ok, "unknown model '", model, "'; valid models: ", join(names));
+}
+
+bool has_builtin_attention(const std::string& model) {
+  return model == "vit" || model == "vit-tiny" || model == "bilstm";
 }
 
 void add_train_flags(CLI::App* c, RunConfig& cfg) {
@@ -120,6 +127,8 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
   train->callback([&] {
     action = [&] {
       if (cfg.threads > 0) set_num_threads(int(cfg.threads));
+      // Models with attention built in take no placed modules by default.
+      if (!train->count("--attention") && has_builtin_attention(cfg.model)) cfg.attention = "none";
       check_model_and_attention(cfg.model, cfg.attention);
       RunConfig c = cfg;
       if (resume && !train->count("--model")) {
@@ -207,6 +216,33 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
     };
   });
 
+  // ----------------------------------------------------------- experiment
+  RunConfig exp_cfg;
+  exp_cfg.attention = "none";
+  exp_cfg.out = "runs/experiment";
+  exp_cfg.progress = "lines";
+  std::string grid;
+  int64_t seeds = 1;
+  CLI::App* exp =
+      app.add_subcommand("experiment",
+                         "train a grid of settings x seeds one after another (resumable) and write "
+                         "results.csv, results.md and SVG charts to --out");
+  exp->add_option("--grid", grid,
+                  "e.g. \"attention=none,se,cbam,eca,coord; pos=standard,post\" (keys: train "
+                  "settings, pos, stages, blocks)")
+      ->required();
+  exp->add_option("--seeds", seeds, "seeds per grid point")->capture_default_str();
+  add_train_flags(exp, exp_cfg);
+  exp->add_option("--out", exp_cfg.out, "output folder")->capture_default_str();
+  exp->callback([&] {
+    action = [&] {
+      if (exp_cfg.threads > 0) set_num_threads(int(exp_cfg.threads));
+      check_model_and_attention(exp_cfg.model, exp_cfg.attention);
+      (void)run_experiment(exp_cfg, grid, seeds, exp_cfg.out, out);
+      return 0;
+    };
+  });
+
   // ------------------------------------------------------------ gradcheck
   std::string gc_module, gc_op;
   bool gc_all = false, gc_ops = false, gc_modules = false;
@@ -243,6 +279,57 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
         std::fprintf(out, "ops without a case: %s\n", join(missing).c_str());
       for (const auto& r : rows)
         if (!r.ok) return 1;
+      return 0;
+    };
+  });
+
+  // -------------------------------------------------------- attention-map
+  std::string am_ckpt, am_image, am_dataset, am_data, am_out = "attention_maps";
+  int64_t am_index = 0, am_scale = 8;
+  CLI::App* am = app.add_subcommand(
+      "attention-map", "draw a trained model's attention maps over an input image (PNG heatmaps)");
+  am->add_option("--checkpoint", am_ckpt, "a .safetensors file written by heed train")->required();
+  CLI::Option* img_opt = am->add_option("--image", am_image, "a PNG/JPEG/BMP image");
+  am->add_option("--dataset", am_dataset,
+                 "take the image from this test set (default: the "
+                 "checkpoint's)")
+      ->excludes(img_opt)
+      ->check(CLI::IsMember(dataset_names()));
+  am->add_option("--data", am_data, "dataset folder")->excludes(img_opt);
+  am->add_option("--index", am_index, "test image index")->capture_default_str()->excludes(img_opt);
+  am->add_option("--scale", am_scale, "enlarge the picture this many times")->capture_default_str();
+  am->add_option("--out", am_out, "output folder")->capture_default_str();
+  am->callback([&] {
+    action = [&] {
+      AttentionMapResult r =
+          attention_map(am_ckpt, am_image, am_dataset, am_data, am_index, am_out, am_scale);
+      auto cls = [&](int64_t k) {
+        return k >= 0 && size_t(k) < r.classes.size() ? r.classes[size_t(k)] : std::to_string(k);
+      };
+      std::fprintf(out, "predicted %s (p = %.3f)", cls(r.predicted).c_str(), r.confidence);
+      if (r.label >= 0) std::fprintf(out, ", true class %s", cls(r.label).c_str());
+      std::fprintf(out, "\n%zu maps:\n", r.maps.size());
+      for (const auto& f : r.files) std::fprintf(out, "  %s\n", f.c_str());
+      return 0;
+    };
+  });
+
+  // ---------------------------------------------------------------- bench
+  BenchOptions bo;
+  CLI::App* bench = app.add_subcommand(
+      "bench", "training and inference throughput of a model on random data (img/s, ms/step)");
+  bench->add_option("--model", bo.model, "network")->capture_default_str();
+  bench->add_option("--attention", bo.attention, "attention placement")->capture_default_str();
+  bench->add_option("--input", bo.input, "input C,H,W")->capture_default_str();
+  bench->add_option("--batch-size", bo.batch_size, "images per step")->capture_default_str();
+  bench->add_option("--steps", bo.steps, "timed steps (after 2 warm-up steps)")
+      ->capture_default_str();
+  bench->add_option("--threads", bo.threads, "compute threads (0: default)")->capture_default_str();
+  bench->callback([&] {
+    action = [&] {
+      if (bo.threads > 0) set_num_threads(int(bo.threads));
+      check_model_and_attention(bo.model, bo.attention);
+      std::fprintf(out, "%s\n", bench_model(bo).str().c_str());
       return 0;
     };
   });
