@@ -113,7 +113,8 @@ void ProgressBar::on_epoch_end(Trainer& t, const EpochRecord& r) {
 // --------------------------------------------------------------------- CSV
 
 static const char* kCsvHeader =
-    "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,images_per_second";
+    "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,cpu_seconds,"
+    "images_per_second";
 
 void CSVLogger::on_train_begin(Trainer& t) {
   ensure_parent(path_);
@@ -140,9 +141,10 @@ void CSVLogger::on_epoch_end(Trainer&, const EpochRecord& r) {
   std::ofstream out(path_, std::ios::app);
   HEED_CHECK(out.good(), "CSVLogger: cannot write '", path_, "'");
   char b[512];
-  std::snprintf(b, sizeof b, "%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.2f",
+  std::snprintf(b, sizeof b, "%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.3f,%.2f",
                 static_cast<long long>(r.epoch), static_cast<long long>(r.step), r.train_loss,
-                r.train_accuracy, r.val_loss, r.val_accuracy, r.lr, r.seconds, r.images_per_second);
+                r.train_accuracy, r.val_loss, r.val_accuracy, r.lr, r.seconds, r.cpu_seconds,
+                r.images_per_second);
   out << b << "\n";
 }
 

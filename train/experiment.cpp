@@ -226,6 +226,7 @@ ExperimentSummary run_experiment(const RunConfig& base, const std::string& grid,
     ExperimentRow& row = sum.rows[it->second];
     row.accuracies.push_back(j.value("test_accuracy", 0.0));
     row.images_per_second += j.value("images_per_second", 0.0);
+    row.cpu_seconds_per_epoch += j.value("cpu_seconds_per_epoch", 0.0);
     std::vector<double> c;
     for (const auto& h : j.value("history", nlohmann::json::array()))
       c.push_back(h.value("val_accuracy", NAN));
@@ -236,6 +237,7 @@ ExperimentSummary run_experiment(const RunConfig& base, const std::string& grid,
     row.mean = mean_of(row.accuracies);
     row.std = std_of(row.accuracies);
     row.images_per_second /= double(row.accuracies.size());
+    row.cpu_seconds_per_epoch /= double(row.accuracies.size());
     size_t epochs = 0;
     for (const auto& c : curves[k]) epochs = std::max(epochs, c.size());
     for (size_t e = 0; e < epochs; ++e) {
@@ -256,10 +258,12 @@ ExperimentSummary run_experiment(const RunConfig& base, const std::string& grid,
       bool same = true;
       for (const auto& [k, v] : row.values)
         if (k != "attention" && !kAttentionKeys.count(k) && ref.values.at(k) != v) same = false;
-      if (same && ref.images_per_second > 0 && row.images_per_second > 0) {
+      if (!same) continue;
+      if (ref.cpu_seconds_per_epoch > 0 && row.cpu_seconds_per_epoch > 0)
+        row.overhead = 100 * (row.cpu_seconds_per_epoch / ref.cpu_seconds_per_epoch - 1);
+      else if (ref.images_per_second > 0 && row.images_per_second > 0)
         row.overhead = 100 * (ref.images_per_second / row.images_per_second - 1);
-        break;
-      }
+      break;
     }
   }
 
@@ -269,7 +273,8 @@ ExperimentSummary run_experiment(const RunConfig& base, const std::string& grid,
     HEED_CHECK(f.good(), "experiment: cannot write results.csv in '", out, "'");
     f << "run";
     for (const auto& a : axes) f << "," << a.key;
-    f << ",seed,test_accuracy,best_accuracy,params,macs,images_per_second,seconds_per_epoch\n";
+    f << ",seed,test_accuracy,best_accuracy,params,macs,images_per_second,seconds_per_epoch,"
+         "cpu_seconds_per_epoch\n";
     for (size_t i = 0; i < runs.size(); ++i) {
       const nlohmann::json& j = results[i];
       f << '"' << runs[i].name << '"';
@@ -277,7 +282,8 @@ ExperimentSummary run_experiment(const RunConfig& base, const std::string& grid,
       f << "," << runs[i].seed << "," << j.value("test_accuracy", 0.0) << ","
         << j.value("best_accuracy", 0.0) << "," << j.value("params", int64_t(0)) << ","
         << j.value("macs", int64_t(0)) << "," << j.value("images_per_second", 0.0) << ","
-        << j.value("seconds_per_epoch", 0.0) << "\n";
+        << j.value("seconds_per_epoch", 0.0) << "," << j.value("cpu_seconds_per_epoch", 0.0)
+        << "\n";
     }
   }
 
@@ -288,8 +294,9 @@ ExperimentSummary run_experiment(const RunConfig& base, const std::string& grid,
   md << "Grid: `" << grid << "`\n\n";
   md << "| ";
   for (const auto& a : axes) md << a.key << " | ";
-  md << "test accuracy (%) | params | MACs (M) | train img/s | step time vs none |\n|";
-  for (size_t i = 0; i < axes.size() + 5; ++i) md << "---|";
+  md << "test accuracy (%) | params | MACs (M) | train img/s | CPU s/epoch | step time vs none "
+        "|\n|";
+  for (size_t i = 0; i < axes.size() + 6; ++i) md << "---|";
   md << "\n";
   for (const ExperimentRow& row : sum.rows) {
     md << "| ";
@@ -301,13 +308,16 @@ ExperimentSummary run_experiment(const RunConfig& base, const std::string& grid,
     md << fmt("%.2f", 100 * row.mean);
     if (row.accuracies.size() > 1) md << fmt(" ± %.2f", 100 * row.std);
     md << " | " << row.params << " | " << fmt("%.2f", double(row.macs) / 1e6) << " | "
-       << fmt("%.0f", row.images_per_second) << " | "
-       << (std::isfinite(row.overhead) ? fmt("%+.1f%%", row.overhead) : std::string("-")) << " |\n";
+       << fmt("%.0f", row.images_per_second) << " | " << fmt("%.0f", row.cpu_seconds_per_epoch)
+       << " | " << (std::isfinite(row.overhead) ? fmt("%+.1f%%", row.overhead) : std::string("-"))
+       << " |\n";
   }
   md << "\nAccuracy: top-1 on the test set after the last epoch, mean ± sample std over "
         "seeds. MACs per image (forward). img/s: training throughput, mean over epochs and "
-        "seeds (wall clock, so it depends on the machine's load). Step time vs none: "
-        "(img/s of the attention=none run with the same other settings) / (img/s) - 1.\n";
+        "seeds (wall clock, so it depends on the machine's load). CPU s/epoch: process CPU "
+        "time of an epoch's training (all threads; steadier than wall time on a shared "
+        "machine). Step time vs none: CPU time per epoch over that of the attention=none run "
+        "with the same other settings, minus 1.\n";
   sum.markdown = md.str();
   {
     std::ofstream f(fs::path(out) / "results.md");

@@ -60,7 +60,11 @@ struct ExperimentRow {  // one grid point, over its seeds
   double mean = 0, std = 0;
   int64_t params = 0, macs = 0;
   double images_per_second = 0;
-  double overhead = 0;        // step time vs the attention=none point, in % (NaN if none)
+  double cpu_seconds_per_epoch = 0;  // process CPU time of an epoch's training, mean
+  // Time per step vs the attention=none point with the same other values, in
+  // % (NaN without one): from CPU time when known (steadier on a shared
+  // machine), else from wall-clock img/s.
+  double overhead = 0;
   std::vector<double> curve;  // test accuracy per epoch, mean over seeds
 };
 

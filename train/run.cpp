@@ -25,13 +25,13 @@ namespace fs = std::filesystem;
 
 // ------------------------------------------------------------------ config
 
-#define HEED_RUN_FIELDS(X)                                                                      \
-  X(model)                                                                                      \
-  X(attention)                                                                                  \
-  X(width) X(dataset) X(data_dir) X(image_size) X(epochs) X(batch_size) X(optimizer) X(lr)      \
-      X(momentum) X(weight_decay) X(schedule) X(label_smoothing) X(clip_grad) X(ema) X(augment) \
-          X(workers) X(threads) X(seed) X(max_batches) X(train_limit) X(test_limit) X(out)      \
-              X(progress)
+#define HEED_RUN_FIELDS(X)                                                                     \
+  X(model)                                                                                     \
+  X(attention)                                                                                 \
+  X(width)                                                                                     \
+  X(dataset) X(data_dir) X(image_size) X(epochs) X(batch_size) X(optimizer) X(lr) X(momentum)  \
+      X(weight_decay) X(schedule) X(label_smoothing) X(clip_grad) X(ema) X(augment) X(workers) \
+          X(threads) X(seed) X(max_batches) X(train_limit) X(test_limit) X(out) X(progress)
 
 nlohmann::json RunConfig::to_json() const {
   nlohmann::json j;
@@ -76,6 +76,7 @@ nlohmann::json RunResult::to_json() const {
           {"macs", macs},
           {"images_per_second", images_per_second},
           {"seconds_per_epoch", seconds_per_epoch},
+          {"cpu_seconds_per_epoch", cpu_seconds_per_epoch},
           {"total_seconds", total_seconds},
           {"per_class_accuracy", pc},
           {"class_names", class_names},
@@ -337,10 +338,12 @@ RunResult run_training(const RunConfig& cfg, bool resume, std::FILE* log) {
   r.best_epoch = trainer.best_epoch();
   r.params = summary.total_params;
   r.macs = summary.total_macs;
-  double secs = 0, ips = 0;
-  for (const auto& h : r.history) secs += h.seconds, ips += h.images_per_second;
+  double secs = 0, ips = 0, cpu = 0;
+  for (const auto& h : r.history)
+    secs += h.seconds, ips += h.images_per_second, cpu += h.cpu_seconds;
   if (!r.history.empty()) {
     r.seconds_per_epoch = secs / double(r.history.size());
+    r.cpu_seconds_per_epoch = cpu / double(r.history.size());
     r.images_per_second = ips / double(r.history.size());
   }
   r.class_names = train_set->classes();
@@ -358,9 +361,10 @@ RunResult run_training(const RunConfig& cfg, bool resume, std::FILE* log) {
     std::fprintf(log, "\n%s", r.final_eval.confusion.table(r.class_names).c_str());
     std::fprintf(log,
                  "\ntest accuracy: %.2f%% (loss %.4f; best %.2f%% at epoch %lld), %.1f s per "
-                 "epoch, %.0f img/s\n",
+                 "epoch (%.1f s of CPU time), %.0f img/s\n",
                  100 * r.test_accuracy, r.test_loss, 100 * r.best_accuracy,
-                 static_cast<long long>(r.best_epoch), r.seconds_per_epoch, r.images_per_second);
+                 static_cast<long long>(r.best_epoch), r.seconds_per_epoch, r.cpu_seconds_per_epoch,
+                 r.images_per_second);
     std::fprintf(log,
                  "curves:      %s\ncheckpoint:  %s (best: %s)\nmetrics:     %s, %s\n"
                  "tensorboard: %s\n",

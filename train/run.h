@@ -57,10 +57,11 @@ struct RunResult {
   double test_accuracy = 0, test_loss = 0;
   double best_accuracy = 0;
   int64_t best_epoch = 0;
-  int64_t params = 0, macs = 0;  // per image, from nn::summary
-  double images_per_second = 0;  // training, mean over the epochs run
-  double seconds_per_epoch = 0;  // training, mean
-  double total_seconds = 0;      // wall time of the whole run
+  int64_t params = 0, macs = 0;      // per image, from nn::summary
+  double images_per_second = 0;      // training, mean over the epochs run
+  double seconds_per_epoch = 0;      // training, mean
+  double cpu_seconds_per_epoch = 0;  // process CPU time of training (all threads), mean
+  double total_seconds = 0;          // wall time of the whole run
   std::vector<EpochRecord> history;
   EvalResult final_eval;
   std::vector<std::string> class_names;

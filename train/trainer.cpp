@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -18,6 +20,13 @@ constexpr const char* kMetaKey = "heed.trainer";
 constexpr const char* kOptimPrefix = "optimizer/";
 constexpr const char* kEmaPrefix = "ema/";
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// CPU time of the whole process (every thread), in seconds.
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -62,6 +71,7 @@ nlohmann::json EpochRecord::to_json() const {
           {"val_accuracy", num(val_accuracy)},
           {"lr", num(lr)},
           {"seconds", num(seconds)},
+          {"cpu_seconds", num(cpu_seconds)},
           {"images_per_second", num(images_per_second)}};
 }
 
@@ -75,6 +85,7 @@ EpochRecord EpochRecord::from_json(const nlohmann::json& j) {
   r.val_accuracy = num(j, "val_accuracy");
   r.lr = num(j, "lr");
   r.seconds = num(j, "seconds");
+  r.cpu_seconds = num(j, "cpu_seconds");
   r.images_per_second = num(j, "images_per_second");
   return r;
 }
@@ -161,6 +172,7 @@ void Trainer::train_epoch(data::DataLoader& loader, EpochRecord& rec) {
   const int64_t n =
       options_.max_batches > 0 ? std::min(options_.max_batches, loader.size()) : loader.size();
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpu_now();
   double loss_sum = 0;
   int64_t correct = 0, seen = 0, b = 0;
   for (auto& batch : loader) {
@@ -199,6 +211,7 @@ void Trainer::train_epoch(data::DataLoader& loader, EpochRecord& rec) {
     if (stop_requested_) break;
   }
   rec.seconds = seconds_since(t0);
+  rec.cpu_seconds = cpu_now() - cpu0;
   rec.train_loss = seen ? loss_sum / double(seen) : kNaN;
   rec.train_accuracy = seen ? double(correct) / double(seen) : kNaN;
   rec.images_per_second = rec.seconds > 0 ? double(seen) / rec.seconds : 0;

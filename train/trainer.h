@@ -57,6 +57,7 @@ struct EpochRecord {
   double val_loss = 0, val_accuracy = 0;  // NaN without a validation loader
   double lr = 0;                          // at the end of the epoch
   double seconds = 0;                     // training time of the epoch (evaluation excluded)
+  double cpu_seconds = 0;                 // process CPU time of the same (all threads)
   double images_per_second = 0;
   nlohmann::json to_json() const;
   static EpochRecord from_json(const nlohmann::json& j);
