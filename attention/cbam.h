@@ -64,6 +64,9 @@ class CBAMImpl : public AttentionModuleImpl {
  public:
   using Options = CBAMOptions;
   explicit CBAMImpl(int64_t in_planes, const CBAMOptions& options = {});
+  // The seeds' CBAM(in_planes, ratio, kernel_size).
+  CBAMImpl(int64_t in_planes, int64_t ratio, int64_t kernel_size = 7)
+      : CBAMImpl(in_planes, CBAMOptions{.ratio = ratio, .kernel_size = kernel_size}) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;

@@ -1,5 +1,7 @@
 #include "attention/coord_attention.h"
 
+#include <algorithm>
+
 #include "attention/detail.h"
 
 namespace heed::attention {

@@ -32,6 +32,9 @@ class CoordAttentionImpl : public AttentionModuleImpl {
   CoordAttentionImpl(int64_t inp, int64_t oup, const CoordAttentionOptions& options = {});
   explicit CoordAttentionImpl(int64_t inp, const CoordAttentionOptions& options = {})
       : CoordAttentionImpl(inp, inp, options) {}
+  // CoordAtt(inp, oup, reduction).
+  CoordAttentionImpl(int64_t inp, int64_t oup, int64_t reduction)
+      : CoordAttentionImpl(inp, oup, CoordAttentionOptions{.reduction = reduction}) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;

@@ -27,6 +27,9 @@ class ECAAttentionImpl : public AttentionModuleImpl {
  public:
   using Options = ECAAttentionOptions;
   explicit ECAAttentionImpl(int64_t channel, const ECAAttentionOptions& options = {});
+  // ECANet's eca_layer(channel, k_size): a fixed kernel size.
+  ECAAttentionImpl(int64_t channel, int64_t k_size)
+      : ECAAttentionImpl(channel, ECAAttentionOptions{.k_size = k_size}) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;

@@ -1,5 +1,7 @@
 #include "attention/non_local.h"
 
+#include <algorithm>
+
 #include "attention/detail.h"
 #include "nn/init.h"
 #include "nn/pooling.h"

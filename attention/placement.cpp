@@ -114,7 +114,7 @@ Placement Placement::parse(const std::string& spec_in) {
                "' after ')'; sections start with ':'");
     p.module = trim(head);
     HEED_CHECK(!p.module.empty(), "placement '", spec, "': missing module name before '('");
-    const ModuleInfo& info_ = info(p.module);  // unknown names list the valid ones
+    const ModuleInfo& module_info = info(p.module);  // unknown names list the valid ones
     if (!trim(opts).empty()) {
       for (const std::string& raw : split_on(opts, ',')) {
         std::string item = trim(raw);
@@ -122,11 +122,11 @@ Placement Placement::parse(const std::string& spec_in) {
         HEED_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < item.size(), "placement '", spec,
                    "': option '", item, "' must be key=value");
         std::string key = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
-        bool known = std::any_of(info_.options.begin(), info_.options.end(),
+        bool known = std::any_of(module_info.options.begin(), module_info.options.end(),
                                  [&](const OptionSpec& o) { return o.name == key; });
         if (!known) {
           std::string names;
-          for (const auto& o : info_.options) {
+          for (const auto& o : module_info.options) {
             if (!names.empty()) names += ", ";
             names += o.name;
           }

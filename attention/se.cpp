@@ -1,5 +1,7 @@
 #include "attention/se.h"
 
+#include <algorithm>
+
 #include "attention/detail.h"
 #include "nn/activation.h"
 #include "nn/linear.h"

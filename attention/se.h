@@ -32,6 +32,9 @@ class SEAttentionImpl : public AttentionModuleImpl {
  public:
   using Options = SEAttentionOptions;
   explicit SEAttentionImpl(int64_t channel, const SEAttentionOptions& options = {});
+  // The seeds' SEAttention(in_dim, reduction).
+  SEAttentionImpl(int64_t channel, int64_t reduction)
+      : SEAttentionImpl(channel, SEAttentionOptions{.reduction = reduction}) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;

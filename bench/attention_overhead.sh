@@ -2,7 +2,7 @@
 # Attention-module step-time overhead in ResNet-20, heed against PyTorch, run
 # alternately (heed, torch, heed, torch, ...) so both see the same machine.
 #
-#   bench/attention_overhead.sh [ROUNDS] [REPS] [STEPS]    # defaults 2, 5, 3
+#   [THREADS=N] bench/attention_overhead.sh [ROUNDS] [REPS] [STEPS]   # defaults 2 threads; 2, 5, 3
 #
 # Needs a build (build/bench/bench_attention_overhead) and /usr/bin/python3
 # with torch. Each program prints its own table with medians over its

@@ -12,7 +12,8 @@ are what heed's modules match with their default options (SE: bias-free MLP,
 hidden C // 16; CBAM: ratio 16, 7x7, [mean; max], no BN; ECA: adaptive k;
 CoordAtt: reduction 32). Timing as the C++ side: one warm-up step per
 model, then each repetition times S steps of every model in turn, the order
-rotating; medians over repetitions.
+rotating; medians over repetitions, by the wall clock and by the process's
+CPU time (time.process_time, all threads).
 """
 import argparse
 import os
@@ -74,6 +75,7 @@ def main():
     for m in models:
         step(m)
     ms = [[] for _ in models]
+    cpu_ms = [[] for _ in models]
     mon = Mon() if Mon else None
     if mon:
         mon.start()
@@ -81,20 +83,23 @@ def main():
     for r in range(a.reps):
         for j in range(len(models)):
             k = (j + r) % len(models)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(a.steps):
                 step(models[k])
             ms[k].append(1000 * (time.perf_counter() - t0) / a.steps)
+            cpu_ms[k].append(1000 * (time.process_time() - c0) / a.steps)
     foreign = mon.stop(time.perf_counter() - t_all) if mon else float("nan")
 
     print(f"torch {torch.__version__}: ResNet-20, batch {B}, forward+backward, {a.threads} threads, "
           f"{a.reps} reps x {a.steps} steps; other processes used {100 * foreign:.0f}% of the machine")
-    print(f"{'module':8s} {'params':>9s} {'ms/step':>12s} {'min':>9s} {'max':>9s} {'overhead':>10s}")
-    base = statistics.median(ms[0])
-    for n, m, t in zip(names, models, ms):
-        med = statistics.median(t)
+    print(f"{'module':8s} {'params':>9s} {'ms/step':>12s} {'min':>9s} {'max':>9s} {'overhead':>10s} "
+          f"{'cpu ms/step':>12s} {'overhead':>10s}")
+    base, cpu_base = statistics.median(ms[0]), statistics.median(cpu_ms[0])
+    for n, m, t, c in zip(names, models, ms, cpu_ms):
+        med, cpu = statistics.median(t), statistics.median(c)
         params = sum(p.numel() for p in m.parameters())
-        print(f"{n:8s} {params:9d} {med:12.1f} {min(t):9.1f} {max(t):9.1f} {100 * (med - base) / base:+9.1f}%")
+        print(f"{n:8s} {params:9d} {med:12.1f} {min(t):9.1f} {max(t):9.1f} {100 * (med - base) / base:+9.1f}% "
+              f"{cpu:12.1f} {100 * (cpu - cpu_base) / cpu_base:+9.1f}%")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@
 // After one warm-up step per model, each repetition times S steps of every
 // model in turn, the order rotating between repetitions so that drift in a
 // shared machine's load spreads over all of them; the table gives medians over
-// repetitions and the overhead of each module over the plain network.
+// repetitions and the overhead of each module over the plain network, by the
+// wall clock and by the process's CPU time (all threads; with one thread it
+// is the steadier figure on a busy machine).
 // bench/attention_overhead_torch.py does the same in PyTorch;
 // bench/attention_overhead.sh runs both.
 #include <algorithm>
@@ -182,14 +184,15 @@ int main(int argc, char** argv) {
   };
   for (auto& m : models) step(m);  // warm-up
 
-  std::vector<std::vector<double>> ms(models.size());
+  std::vector<std::vector<double>> ms(models.size()), cpu_ms(models.size());
   const double busy0 = machine_busy_jiffies(), self0 = self_cpu_seconds(), wall0 = now();
   for (int r = 0; r < reps; ++r)
     for (size_t j = 0; j < models.size(); ++j) {
       size_t k = (j + size_t(r)) % models.size();
-      double t0 = now();
+      double t0 = now(), c0 = self_cpu_seconds();
       for (int s = 0; s < steps; ++s) step(models[k]);
       ms[k].push_back(1000.0 * (now() - t0) / steps);
+      cpu_ms[k].push_back(1000.0 * (self_cpu_seconds() - c0) / steps);
     }
 
   const double hz = double(sysconf(_SC_CLK_TCK)), ncpu = double(sysconf(_SC_NPROCESSORS_ONLN));
@@ -200,14 +203,16 @@ int main(int argc, char** argv) {
       "heed: ResNet-20, batch %lld, forward+backward, %d threads, %d reps x %d steps; other "
       "processes used %.0f%% of the machine\n",
       (long long)B, threads, reps, steps, 100.0 * foreign);
-  std::printf("%-8s %9s %12s %9s %9s %10s\n", "module", "params", "ms/step", "min", "max",
-              "overhead");
-  const double base = median(ms[0]);
+  std::printf("%-8s %9s %12s %9s %9s %10s %12s %10s\n", "module", "params", "ms/step", "min", "max",
+              "overhead", "cpu ms/step", "overhead");
+  const double base = median(ms[0]), cpu_base = median(cpu_ms[0]);
   for (size_t k = 0; k < models.size(); ++k) {
     const double med = median(ms[k]);
     auto [lo, hi] = std::minmax_element(ms[k].begin(), ms[k].end());
-    std::printf("%-8s %9lld %12.1f %9.1f %9.1f %+9.1f%%\n", names[k].c_str(), (long long)params[k],
-                med, *lo, *hi, 100.0 * (med - base) / base);
+    const double cpu = median(cpu_ms[k]);
+    std::printf("%-8s %9lld %12.1f %9.1f %9.1f %+9.1f%% %12.1f %+9.1f%%\n", names[k].c_str(),
+                (long long)params[k], med, *lo, *hi, 100.0 * (med - base) / base, cpu,
+                100.0 * (cpu - cpu_base) / cpu_base);
   }
   return 0;
 }

@@ -15,10 +15,11 @@
 #include "core/check.h"
 #include "data/image.h"
 
-// Zeroed allocations: v2.27's JPEG decoder reads Huffman tables a file
-// references but never defines from uninitialised memory (found by
-// fuzz_image: nondeterministic output and a failed internal assert). Zeroed
-// tables make it fail cleanly ("bad huffman code") instead.
+// Zeroed allocations, as defence in depth: v2.27's JPEG decoder read Huffman
+// tables that a file uses but never defines from uninitialised memory (found
+// by fuzz_image: nondeterministic results, a failed internal assert).
+// JpegWalker below now rejects such files; zeroed memory keeps any other
+// read of unset decoder state deterministic.
 #define STBI_MALLOC(size) std::calloc(1, size)
 #define STBI_REALLOC(p, size) std::realloc(p, size)
 #define STBI_FREE(p) std::free(p)

@@ -258,6 +258,24 @@ TEST_CASE("AttentionPooling ignores padded steps", "[attention]") {
   CHECK_THROWS_WITH(pool(randn({2, 5, 3})), Catch::Contains("expected (B, T, 4)"));
 }
 
+TEST_CASE("constructors take the seeds' positional arguments", "[attention]") {
+  // seeds/000: SEAttention(in_dim=512, reduction=16), CBAM(in_planes=512, ratio=16,
+  // kernel_size=7), ScaledDotProductAttention(d_model=512, d_k=64, d_v=64, num_heads=8).
+  Tensor x = randn({2, 64, 7, 7});
+  SEAttention se(64, 8);
+  CHECK(se->hidden == 8);
+  CHECK(se(x).shape() == x.shape());
+  CBAM cbam(64, 8, 3);
+  CHECK(cbam->ca->hidden == 8);
+  CHECK(cbam->sa->kernel_size == 3);
+  CHECK(cbam(x).shape() == x.shape());
+  CHECK(ECAAttention(64, 5)->k_size == 5);
+  CHECK(CoordAttention(64, 64, 8)->mip == 8);
+  ScaledDotProductAttention sa(64, 16, 16, 4);
+  Tensor inp = randn({2, 10, 64});
+  CHECK(sa(inp, inp, inp).shape() == Shape{2, 10, 64});
+}
+
 TEST_CASE("modules reject wrong inputs with clear messages", "[attention]") {
   CHECK_THROWS_WITH(SEAttention(16)(randn({2, 8, 4, 4})),
                     Catch::Contains("SEAttention: input has 8 channels (shape [2, 8, 4, 4]) but "

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "support/fixtures.h"
 #include "support/gradcheck_cases.h"
 
 using namespace heed;
@@ -24,17 +25,11 @@ Tensor i64(std::initializer_list<double> v) {
 }
 
 json load_fixture(const std::string& name) {
-  std::string path = std::string(HEED_FIXTURES_DIR) + "/loss/" + name;
-  std::ifstream f(path);
-  INFO("fixture " << path << " (regenerate with /usr/bin/python3 tools/gen_loss_fixtures.py)");
-  REQUIRE(f.good());
-  return json::parse(f);
+  return load_json_fixture("loss/" + name);
 }
 
 Tensor from_json(const json& j) {
-  Shape shape = j.at("shape").get<Shape>();
-  if (j.at("dtype") == "int64") return from_vector(j.at("data").get<std::vector<int64_t>>(), shape);
-  return from_vector(j.at("data").get<std::vector<double>>(), shape);
+  return tensor_from_json(j);
 }
 
 void check_close(const Tensor& got, const json& want, double tol) {
@@ -81,9 +76,6 @@ void run_fixture(const std::string& file, size_t expected_cases, const LossFn& f
   }
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  return max(abs(a - b)).item();
-}
 }  // namespace
 
 TEST_CASE("cross_entropy matches PyTorch", "[loss]") {

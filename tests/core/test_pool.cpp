@@ -9,6 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "support/fixtures.h"
 #include "support/gradcheck_cases.h"
 
 using namespace heed;
@@ -21,24 +22,14 @@ using In = std::vector<Tensor>;
 using V = std::vector<double>;
 
 json load_fixture(const std::string& name) {
-  std::string path = std::string(HEED_FIXTURES_DIR) + "/pool_norm/" + name;
-  std::ifstream f(path);
-  REQUIRE(f.good());  // run tools/gen_pool_norm_fixtures.py if this fails
-  return json::parse(f);
+  return load_json_fixture("pool_norm/" + name);
 }
 
 Tensor from_json(const json& j) {
-  return from_vector(j.at("data").get<std::vector<double>>(), j.at("shape").get<Shape>());
+  return tensor_from_json(j);
 }
 
 // Largest |a - b|; infinity when the shapes differ.
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape()) return std::numeric_limits<double>::infinity();
-  std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
-  return m;
-}
 
 std::pair<int64_t, int64_t> pair_of(const json& c, const char* key,
                                     std::pair<int64_t, int64_t> dflt) {

@@ -85,7 +85,9 @@ TEST_CASE("Embedding, Flatten, Dropout, Sequential and a ResNet block pass gradc
           "[nn][gradcheck]") {
   nn::Embedding emb(5, 3, {.padding_idx = 1});
   emb->to(kFloat64);
-  Tensor idx = tensor({0, 1, 4, 4, 2, 1}, kInt64).reshape({2, 3});
+  // The padding row gets no gradient by design (the golden test checks it), so
+  // finite differences are taken over lookups of the other rows.
+  Tensor idx = tensor({0, 3, 4, 4, 2, 0}, kInt64).reshape({2, 3});
   auto r = gradcheck([&](const std::vector<Tensor>&) { return emb(idx); }, {emb->weight});
   INFO(r.message);
   CHECK(r.ok);
