@@ -625,7 +625,7 @@ std::string gradcheck_table(const std::vector<GradcheckRow>& rows) {
   }
   o << rows.size() - size_t(failed) << " of " << rows.size() << " passed"
     << (failed ? "" : " (float64, central differences, eps 1e-6, atol 1e-5, rtol 1e-3)")
-    << "\n* relative error at the worst element (by |a - n| / (atol + rtol |n|))\n";
+    << "\n* at the element with the worst |a - n| / (atol + rtol·|n|) (a: analytic, n: numeric)\n";
   return o.str();
 }
 
