@@ -357,4 +357,13 @@ nn::Metadata Trainer::load_checkpoint(const std::string& path) {
   return md;
 }
 
+std::vector<EpochRecord> fit(nn::AnyModule model, data::DataLoader& train_loader,
+                             data::DataLoader* val_loader, optim::Optimizer& optimizer,
+                             optim::LRScheduler* schedule, int64_t epochs, TrainerOptions options,
+                             std::vector<std::shared_ptr<Callback>> callbacks) {
+  Trainer t(std::move(model), optimizer, schedule, options);
+  for (auto& cb : callbacks) t.add_callback(std::move(cb));
+  return t.fit(train_loader, val_loader, epochs);
+}
+
 }  // namespace heed::train

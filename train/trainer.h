@@ -154,4 +154,13 @@ class Trainer {
   bool stop_requested_ = false;
 };
 
+// The one-call form: a Trainer with `options` and `callbacks`, fitted for
+// `epochs` epochs; returns the history.
+//   train::fit(model, train_loader, &test_loader, opt, &schedule, 10);
+std::vector<EpochRecord> fit(nn::AnyModule model, data::DataLoader& train_loader,
+                             data::DataLoader* val_loader, optim::Optimizer& optimizer,
+                             optim::LRScheduler* schedule, int64_t epochs,
+                             TrainerOptions options = {},
+                             std::vector<std::shared_ptr<Callback>> callbacks = {});
+
 }  // namespace heed::train

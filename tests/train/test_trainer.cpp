@@ -216,3 +216,34 @@ TEST_CASE("A non-finite loss or gradient stops the run naming the step and param
     }
   }
 }
+
+TEST_CASE("fit() learns a simple task and the callbacks see every epoch", "[train][trainer]") {
+  TrainTempDir dir;
+  auto train_set = tiny_dataset(128, 3);
+  auto val_set = tiny_dataset(64, 4);
+  // (No flips here: they would swap the two classes.)
+  data::DataLoader loader(
+      train_set, {.batch_size = 16, .shuffle = true, .seed = 1},
+      data::transforms::Compose{data::transforms::RandomCrop(8, 1), data::transforms::ToFloat()});
+  data::DataLoader val(val_set, {.batch_size = 64},
+                       data::transforms::Compose{data::transforms::ToFloat()});
+  manual_seed(0);
+  TinyNet model;
+  optim::SGD opt(model->named_parameters(), {.lr = 0.05, .momentum = 0.9});
+  auto csv = std::make_shared<CSVLogger>(dir / "m.csv");
+  auto plot = std::make_shared<CurvesPlot>(dir / "c.svg");
+  auto history = fit(model, loader, &val, opt, nullptr, 4, {}, {csv, plot});
+  REQUIRE(history.size() == 4);
+  CHECK(history.back().val_accuracy >= 0.95);
+  CHECK(history.back().train_loss < history.front().train_loss);
+  CHECK(history.back().step == 4 * loader.size());
+  CHECK(history.back().cpu_seconds > 0);
+  std::ifstream f(dir / "m.csv");
+  std::string header, line;
+  std::getline(f, header);
+  CHECK_THAT(header, Catch::StartsWith("epoch,step,train_loss"));
+  int rows = 0;
+  while (std::getline(f, line)) ++rows;
+  CHECK(rows == 4);
+  CHECK(std::filesystem::exists(dir / "c.svg"));
+}
