@@ -13,7 +13,6 @@
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "nn/summary.h"
-#include "optim/sgd.h"
 #include "train/attention_map.h"
 #include "train/bench.h"
 #include "train/experiment.h"
@@ -170,9 +169,7 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
       auto test_set = open_dataset(ds, dir, false, c.image_size);
       data::DataLoader loader(*test_set, {.batch_size = eval_batch},
                               data::transforms::standard(*test_set, false));
-      optim::SGD dummy(model->named_parameters());
-      Trainer t(model, dummy, nullptr);
-      EvalResult r = t.evaluate(loader);
+      EvalResult r = evaluate(model, loader);
       std::fprintf(out, "%s on %s test (%lld images): accuracy %.2f%%, loss %.4f\n\n%s",
                    checkpoint.c_str(), ds.c_str(), static_cast<long long>(r.samples),
                    100 * r.accuracy, r.loss, r.confusion.table(test_set->classes()).c_str());

@@ -250,33 +250,42 @@ const std::vector<EpochRecord>& Trainer::fit(data::DataLoader& train_loader,
   return history_;
 }
 
-EvalResult Trainer::evaluate(data::DataLoader& loader) {
-  const bool was_training = model_->is_training();
-  swap_ema();
-  model_->eval();
+EvalResult evaluate(nn::AnyModule& model, data::DataLoader& loader) {
+  const bool was_training = model->is_training();
+  model->eval();
   EvalResult r;
   const auto t0 = std::chrono::steady_clock::now();
   double loss_sum = 0;
   try {
     NoGradGuard no_grad;
     for (auto& batch : loader) {
-      Tensor logits = model_(batch.x);
+      Tensor logits = model(batch.x);  // (B, K)
       if (r.confusion.num_classes() == 0) r.confusion = ConfusionMatrix(logits.size(1));
       loss_sum += cross_entropy(logits, batch.y).item() * double(batch.y.size(0));
       r.confusion.add(logits, batch.y);
     }
   } catch (...) {
-    model_->train(was_training);
-    swap_ema();
+    model->train(was_training);
     throw;
   }
-  model_->train(was_training);
-  swap_ema();
+  model->train(was_training);
   r.samples = r.confusion.total();
   r.loss = r.samples ? loss_sum / double(r.samples) : kNaN;
   r.accuracy = r.confusion.accuracy();
   r.seconds = seconds_since(t0);
   return r;
+}
+
+EvalResult Trainer::evaluate(data::DataLoader& loader) {
+  swap_ema();
+  try {
+    EvalResult r = train::evaluate(model_, loader);
+    swap_ema();
+    return r;
+  } catch (...) {
+    swap_ema();
+    throw;
+  }
 }
 
 void Trainer::save_checkpoint(const std::string& path, const nn::Metadata& extra) const {

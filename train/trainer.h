@@ -154,6 +154,10 @@ class Trainer {
   bool stop_requested_ = false;
 };
 
+// Loss, accuracy and confusion matrix of `model` in eval mode over `loader`
+// (the model's mode is restored).
+EvalResult evaluate(nn::AnyModule& model, data::DataLoader& loader);
+
 // The one-call form: a Trainer with `options` and `callbacks`, fitted for
 // `epochs` epochs; returns the history.
 //   train::fit(model, train_loader, &test_loader, opt, &schedule, 10);
