@@ -49,6 +49,18 @@ bool has_builtin_attention(const std::string& model) {
   return model == "vit" || model == "vit-tiny" || model == "bilstm";
 }
 
+// Defaults that depend on the model, for the settings the user did not give:
+// transformers and LSTMs train better with Adam(W) than with SGD at lr 0.1.
+void apply_model_defaults(CLI::App* c, RunConfig& cfg) {
+  const bool vit = cfg.model == "vit" || cfg.model == "vit-tiny", rnn = cfg.model == "bilstm";
+  if (!c->count("--attention") && has_builtin_attention(cfg.model)) cfg.attention = "none";
+  if (!vit && !rnn) return;
+  if (!c->count("--optimizer")) cfg.optimizer = vit ? "adamw" : "adam";
+  if (!c->count("--lr")) cfg.lr = vit ? 1e-3 : 2e-3;
+  if (!c->count("--weight-decay")) cfg.weight_decay = vit ? 0.05 : 0.0;
+  if (!c->count("--clip-grad")) cfg.clip_grad = 1.0;
+}
+
 void add_train_flags(CLI::App* c, RunConfig& cfg) {
   c->add_option(
        "--model", cfg.model,
@@ -126,8 +138,7 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
   train->callback([&] {
     action = [&] {
       if (cfg.threads > 0) set_num_threads(int(cfg.threads));
-      // Models with attention built in take no placed modules by default.
-      if (!train->count("--attention") && has_builtin_attention(cfg.model)) cfg.attention = "none";
+      apply_model_defaults(train, cfg);
       check_model_and_attention(cfg.model, cfg.attention);
       RunConfig c = cfg;
       if (resume && !train->count("--model")) {
@@ -234,6 +245,7 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
   exp->callback([&] {
     action = [&] {
       if (exp_cfg.threads > 0) set_num_threads(int(exp_cfg.threads));
+      apply_model_defaults(exp, exp_cfg);
       check_model_and_attention(exp_cfg.model, exp_cfg.attention);
       (void)run_experiment(exp_cfg, grid, seeds, exp_cfg.out, out);
       return 0;
