@@ -113,11 +113,49 @@ void render(std::ostringstream& o, const Chart& c, double x0, double y0, double 
     if (c.lines && !pts.empty())
       o << "\n<polyline fill=\"none\" stroke=\"" << col << "\" stroke-width=\"1.8\" points=\""
         << pts << "\"/>\n";
-    // legend
-    double ly = top + 14 + 14 * double(k);
-    o << "<rect x=\"" << left + pw - 110 << "\" y=\"" << ly - 8
-      << "\" width=\"10\" height=\"10\" fill=\"" << col << "\"/><text x=\"" << left + pw - 96
-      << "\" y=\"" << ly + 1 << "\" font-size=\"10\">" << esc(s.name) << "</text>\n";
+  }
+  // Legend in the corner with the fewest points under it, on a white box.
+  if (c.series.size() > 1 || !c.series.front().name.empty()) {
+    size_t longest = 0;
+    for (const Series& s : c.series) longest = std::max(longest, s.name.size());
+    const double lw = 24 + 6.0 * double(longest), lh = 6 + 14.0 * double(c.series.size());
+    struct Corner {
+      double x, y;
+    };
+    const Corner corners[] = {{left + pw - lw - 6, top + 6},
+                              {left + pw - lw - 6, top + ph - lh - 6},
+                              {left + 6, top + 6},
+                              {left + 6, top + ph - lh - 6}};
+    Corner best = corners[0];
+    int fewest = -1;
+    for (const Corner& k : corners) {
+      // Points, and samples along the lines between them, under the box.
+      int n = 0;
+      auto under = [&](double x, double y) {
+        return x >= k.x - 4 && x <= k.x + lw + 4 && y >= k.y - 4 && y <= k.y + lh + 4;
+      };
+      for (const Series& s : c.series)
+        for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+          if (!std::isfinite(s.y[i])) continue;
+          n += under(px(s.x[i]), py(s.y[i])) ? 4 : 0;
+          if (c.lines && i + 1 < s.x.size() && i + 1 < s.y.size() && std::isfinite(s.y[i + 1]))
+            for (int t = 1; t < 16; ++t) {
+              double f = t / 16.0;
+              n += under((1 - f) * px(s.x[i]) + f * px(s.x[i + 1]),
+                         (1 - f) * py(s.y[i]) + f * py(s.y[i + 1]));
+            }
+        }
+      if (fewest < 0 || n < fewest) fewest = n, best = k;
+    }
+    o << "<rect x=\"" << fmt(best.x) << "\" y=\"" << fmt(best.y) << "\" width=\"" << fmt(lw)
+      << "\" height=\"" << fmt(lh) << "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n";
+    for (size_t k = 0; k < c.series.size(); ++k) {
+      const double ly = best.y + 14 + 14 * double(k);
+      o << "<rect x=\"" << fmt(best.x + 6) << "\" y=\"" << fmt(ly - 9)
+        << "\" width=\"10\" height=\"10\" fill=\"" << kColors[k % 10] << "\"/><text x=\""
+        << fmt(best.x + 20) << "\" y=\"" << fmt(ly) << "\" font-size=\"10\">"
+        << esc(c.series[k].name) << "</text>\n";
+    }
   }
   o << "</g>\n";
 }
