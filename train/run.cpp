@@ -30,8 +30,9 @@ namespace fs = std::filesystem;
   X(attention)                                                                                     \
   X(width)                                                                                         \
   X(dataset)                                                                                       \
-  X(data_dir) X(image_size) X(epochs) X(batch_size) X(optimizer) X(lr) X(momentum) X(weight_decay) \
-      X(schedule) X(label_smoothing) X(clip_grad) X(ema) X(augment) X(workers) X(threads) X(seed)  \
+  X(data_dir)                                                                                      \
+  X(image_size) X(epochs) X(batch_size) X(optimizer) X(lr) X(momentum) X(weight_decay) X(schedule) \
+      X(label_smoothing) X(clip_grad) X(ema) X(augment) X(workers) X(threads) X(seed)              \
           X(max_batches) X(train_limit) X(test_limit) X(out) X(progress)
 
 nlohmann::json RunConfig::to_json() const {
@@ -297,6 +298,11 @@ RunResult run_training(const RunConfig& cfg, bool resume, std::FILE* log) {
     const std::string path = checkpointer->last_path();
     HEED_CHECK(fs::exists(path), "--resume: no checkpoint at '", path, "'");
     RunConfig saved = config_from_checkpoint(path);
+    // A schedule spans all the epochs it was built for: it cannot stretch.
+    HEED_CHECK(saved.epochs == cfg.epochs || cfg.schedule == "none", "--resume: the run in '",
+               cfg.out, "' was planned for ", saved.epochs, " epochs with --schedule ",
+               cfg.schedule, ", which spans them all; resume it with --epochs ", saved.epochs,
+               " (runs with --schedule none can be extended)");
     saved.epochs = cfg.epochs;
     saved.out = cfg.out;
     saved.progress = cfg.progress;

@@ -87,7 +87,7 @@ TEST_CASE("heed train, resume, eval, attention-map and experiment end to end",
   const std::vector<std::string> quick = {"--model",       "resnet8", "--attention",  "cbam",
                                           "--train-limit", "512",     "--test-limit", "200",
                                           "--batch-size",  "64",      "--progress",   "quiet",
-                                          "--schedule",    "cosine",  "--out",        out};
+                                          "--schedule",    "none",    "--out",        out};
   auto with = [&](std::vector<std::string> a, std::vector<std::string> more) {
     a.insert(a.end(), more.begin(), more.end());
     return a;
@@ -98,6 +98,14 @@ TEST_CASE("heed train, resume, eval, attention-map and experiment end to end",
     CHECK(fs::exists(fs::path(out) / f));
   // Resuming with more epochs continues at epoch 2 and appends to the logs.
   REQUIRE(run_heed(with({"train", "--epochs", "2", "--resume"}, quick)) == 0);
+  // A run whose schedule spans its epochs cannot be stretched.
+  std::vector<std::string> cosine = quick;
+  cosine.back() = dir / "cosine";
+  cosine[std::find(cosine.begin(), cosine.end(), "none") - cosine.begin()] = "cosine";
+  cosine.insert(cosine.end(), {"--max-batches", "2"});
+  REQUIRE(run_heed(with({"train", "--epochs", "1"}, cosine)) == 0);
+  CHECK(run_heed(with({"train", "--epochs", "2", "--resume"}, cosine)) == 1);
+  CHECK(run_heed(with({"train", "--epochs", "1", "--resume"}, cosine)) == 0);
   std::string csv = slurp(fs::path(out) / "metrics.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);  // header + 2 epochs
   int events = 0;
