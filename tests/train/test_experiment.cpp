@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "train/attention_map.h"
 #include "train/command.h"
 #include "train/experiment.h"
 #include "train/tensorboard.h"
@@ -151,4 +152,31 @@ TEST_CASE("heed train, resume, eval, attention-map and experiment end to end",
   REQUIRE(run_heed(exp) == 0);
   CHECK(fs::last_write_time(fs::path(dir / "exp") / "runs" / "attention-eca_seed-0" /
                             "last.safetensors") == stamp);
+}
+
+TEST_CASE("heed train on an image folder", "[train][cli]") {
+  // Two classes of 12x12 RGB PNGs (red-ish vs blue-ish), 8 per class and split.
+  TrainTempDir dir;
+  for (const char* split : {"train", "test"})
+    for (int cls = 0; cls < 2; ++cls) {
+      fs::path folder = fs::path(dir / "imgs") / split / (cls ? "blue" : "red");
+      fs::create_directories(folder);
+      for (int i = 0; i < 8; ++i) {
+        std::vector<uint8_t> rgb(12 * 12 * 3);
+        for (size_t p = 0; p < rgb.size(); p += 3) {
+          rgb[p] = uint8_t(cls ? 30 + 5 * i : 220 - 5 * i);
+          rgb[p + 1] = uint8_t(100 + i);
+          rgb[p + 2] = uint8_t(cls ? 220 - 5 * i : 30 + 5 * i);
+        }
+        write_png((folder / (std::to_string(i) + ".png")).string(), rgb, 12, 12);
+      }
+    }
+  const std::string out = dir / "run";
+  REQUIRE(run_heed({"train", "--dataset", "folder", "--data", dir / "imgs", "--image-size", "16",
+                    "--model", "cnn", "--epochs", "3", "--batch-size", "4", "--lr", "0.05",
+                    "--progress", "quiet", "--out", out}) == 0);
+  std::string result = slurp(fs::path(out) / "result.json");
+  CHECK_THAT(result, Catch::Contains("\"blue\"") && Catch::Contains("\"red\""));
+  CHECK(run_heed({"eval", "--checkpoint", out + "/last.safetensors"}) == 0);
+  CHECK(run_heed({"train", "--dataset", "folder", "--data", dir / "missing", "--out", out}) == 1);
 }
