@@ -219,7 +219,9 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
                                           .attention = sum_attention,
                                           .width = sum_width});
       nn::Summary s = nn::summary(model, {1, chw[0], chw[1], chw[2]});
-      std::fprintf(out, "%s", s.table().c_str());
+      std::string table = s.table();
+      if (!table.empty() && table.back() != '\n') table += '\n';
+      std::fprintf(out, "%s", table.c_str());
       return 0;
     };
   });
