@@ -3,9 +3,12 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "attention/placement.h"
 #include "core/check.h"
@@ -43,6 +46,30 @@ void check_model_and_attention(const std::string& model, const std::string& atte
   for (const auto& [n, d] : model_names()) names.push_back(n);
   bool ok = std::find(names.begin(), names.end(), model) != names.end();
   HEED_CHECK(ok, "unknown model '", model, "'; valid models: ", join(names));
+}
+
+// --threads 0: HEED_NUM_THREADS when set, else the cores the machine has
+// free now (cores minus the 1-minute load average, at least 1). heed's and
+// OpenBLAS's threads wait on each other, so on a busy machine fewer threads
+// than cores run much faster (measured: SE-ResNet-20 trains 2.2x faster on
+// 1 thread than on 2 of 2 cores while another job uses one core).
+void choose_threads(int64_t threads, std::FILE* log) {
+  if (threads > 0) {
+    set_num_threads(int(threads));
+    return;
+  }
+  if (std::getenv("HEED_NUM_THREADS") != nullptr) return;
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  double load = 0;
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1) load = 0;
+    std::fclose(f);
+  }
+  const int n = std::clamp(int(std::lround(double(cores) - load)), 1, cores);
+  set_num_threads(n);
+  if (log && n < cores)
+    std::fprintf(log, "using %d of %d cores (load average %.1f; --threads sets it)\n", n, cores,
+                 load);
 }
 
 bool has_builtin_attention(const std::string& model) {
@@ -103,7 +130,8 @@ void add_train_flags(CLI::App* c, RunConfig& cfg) {
       ->capture_default_str();
   c->add_flag("!--no-augment", cfg.augment, "no random crop / flip");
   c->add_option("--workers", cfg.workers, "data loader threads")->capture_default_str();
-  c->add_option("--threads", cfg.threads, "compute threads (0: HEED_NUM_THREADS or all cores)")
+  c->add_option("--threads", cfg.threads,
+                "compute threads (0: HEED_NUM_THREADS, else the cores not busy now)")
       ->capture_default_str();
   c->add_option("--seed", cfg.seed, "random seed (init, shuffle, augmentation)")
       ->capture_default_str();
@@ -137,7 +165,7 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
   train->add_flag("--resume", resume, "continue from OUT/last.safetensors");
   train->callback([&] {
     action = [&] {
-      if (cfg.threads > 0) set_num_threads(int(cfg.threads));
+      choose_threads(cfg.threads, out);
       apply_model_defaults(train, cfg);
       check_model_and_attention(cfg.model, cfg.attention);
       RunConfig c = cfg;
@@ -246,7 +274,7 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
   exp->add_option("--out", exp_cfg.out, "output folder")->capture_default_str();
   exp->callback([&] {
     action = [&] {
-      if (exp_cfg.threads > 0) set_num_threads(int(exp_cfg.threads));
+      choose_threads(exp_cfg.threads, out);
       apply_model_defaults(exp, exp_cfg);
       check_model_and_attention(exp_cfg.model, exp_cfg.attention);
       (void)run_experiment(exp_cfg, grid, seeds, exp_cfg.out, out);
@@ -335,10 +363,13 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
   bench->add_option("--batch-size", bo.batch_size, "images per step")->capture_default_str();
   bench->add_option("--steps", bo.steps, "timed steps (after 2 warm-up steps)")
       ->capture_default_str();
-  bench->add_option("--threads", bo.threads, "compute threads (0: default)")->capture_default_str();
+  bench
+      ->add_option("--threads", bo.threads,
+                   "compute threads (0: HEED_NUM_THREADS, else the cores not busy now)")
+      ->capture_default_str();
   bench->callback([&] {
     action = [&] {
-      if (bo.threads > 0) set_num_threads(int(bo.threads));
+      choose_threads(bo.threads, nullptr);
       check_model_and_attention(bo.model, bo.attention);
       std::fprintf(out, "%s\n", bench_model(bo).str().c_str());
       return 0;
