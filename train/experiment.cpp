@@ -325,18 +325,16 @@ ExperimentSummary run_experiment(const RunConfig& base, const std::string& grid,
     f << sum.markdown;
   }
 
-  // --- charts
-  plot::Series by_params{.name = "runs"}, by_macs{.name = "runs"}, by_speed{.name = "runs"};
-  std::vector<plot::Series> curve_series;
+  // --- charts: one series (colour) per grid point
+  std::vector<plot::Series> by_params, by_macs, by_speed, curve_series;
   for (const ExperimentRow& row : sum.rows) {
-    by_params.x.push_back(double(row.params));
-    by_macs.x.push_back(double(row.macs) / 1e6);
-    by_speed.x.push_back(row.images_per_second);
-    for (plot::Series* s : {&by_params, &by_macs, &by_speed}) {
-      s->y.push_back(100 * row.mean);
-      s->y_err.push_back(100 * row.std);
-      s->labels.push_back(row.point);
-    }
+    auto point = [&](double x) {
+      return plot::Series{
+          .name = row.point, .x = {x}, .y = {100 * row.mean}, .y_err = {100 * row.std}};
+    };
+    by_params.push_back(point(double(row.params)));
+    by_macs.push_back(point(double(row.macs) / 1e6));
+    by_speed.push_back(point(row.images_per_second));
     plot::Series c{.name = row.point};
     for (size_t e = 0; e < row.curve.size(); ++e) {
       c.x.push_back(double(e + 1));
@@ -348,18 +346,18 @@ ExperimentSummary run_experiment(const RunConfig& base, const std::string& grid,
                   {plot::Chart{.title = "accuracy vs parameters",
                                .x_label = "parameters",
                                .y_label = "test accuracy (%)",
-                               .series = {by_params},
+                               .series = by_params,
                                .lines = false},
                    plot::Chart{.title = "accuracy vs MACs",
                                .x_label = "M MACs per image",
                                .y_label = "test accuracy (%)",
-                               .series = {by_macs},
+                               .series = by_macs,
                                .lines = false}});
   plot::write_svg((fs::path(out) / "accuracy_vs_throughput.svg").string(),
                   {plot::Chart{.title = "accuracy vs training throughput",
                                .x_label = "train images / s",
                                .y_label = "test accuracy (%)",
-                               .series = {by_speed},
+                               .series = by_speed,
                                .lines = false}});
   plot::write_svg((fs::path(out) / "curves.svg").string(),
                   {plot::Chart{.title = "test accuracy per epoch (mean over seeds)",

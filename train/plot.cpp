@@ -33,9 +33,23 @@ std::string esc(const std::string& s) {
   return o;
 }
 
-std::string num(double v) {
+// Tick labels: 0.25, 12, 75.2k, 1.5M, with enough decimals for the tick
+// spacing `step` (9.1455, not 9.145 twice).
+std::string num(double v, double step = 0) {
   char b[32];
-  std::snprintf(b, sizeof b, "%.4g", v);
+  const double a = std::abs(v);
+  if (a >= 1e6) {
+    std::snprintf(b, sizeof b, "%.4gM", v / 1e6);
+  } else if (a >= 1e4) {
+    std::snprintf(b, sizeof b, "%.4gk", v / 1e3);
+  } else if (step > 0) {
+    int decimals = std::clamp(int(-std::floor(std::log10(step) + 1e-9)), 0, 8);
+    const double scaled = step * std::pow(10.0, decimals);
+    if (std::abs(scaled - std::round(scaled)) > 1e-6) ++decimals;  // steps of 2.5
+    std::snprintf(b, sizeof b, "%.*f", decimals, v);
+  } else {
+    std::snprintf(b, sizeof b, "%.4g", v);
+  }
   return b;
 }
 
@@ -76,17 +90,29 @@ void render(std::ostringstream& o, const Chart& c, double x0, double y0, double 
   auto py = [&](double v) { return top + (1 - (v - ymin) / (ymax - ymin)) * ph; };
   o << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << pw << "\" height=\"" << ph
     << "\" fill=\"none\" stroke=\"#444\"/>\n";
-  for (double t : nice_ticks(ymin, ymax)) {
+  const std::vector<double> yticks = nice_ticks(ymin, ymax);
+  const double ystep = yticks.size() > 1 ? yticks[1] - yticks[0] : 0;
+  for (double t : yticks) {
     o << "<line x1=\"" << left << "\" x2=\"" << left + pw << "\" y1=\"" << fmt(py(t)) << "\" y2=\""
       << fmt(py(t)) << "\" stroke=\"#ddd\"/>";
     o << "<text x=\"" << left - 4 << "\" y=\"" << fmt(py(t) + 4)
-      << "\" text-anchor=\"end\" font-size=\"10\">" << num(t) << "</text>\n";
+      << "\" text-anchor=\"end\" font-size=\"10\">" << num(t, ystep) << "</text>\n";
   }
-  for (double t : nice_ticks(xmin, xmax)) {
+  // Whole-number x data (epochs) get whole-number ticks only.
+  bool integer_x = !c.log_x;
+  for (const Series& s : c.series)
+    for (double x : s.x) integer_x = integer_x && x == std::round(x);
+  std::vector<double> xticks;
+  for (double t : nice_ticks(xmin, xmax))
+    if (!integer_x || std::abs(t - std::round(t)) < 1e-9) xticks.push_back(t);
+  if (integer_x && xticks.size() < 2)
+    for (double t = std::ceil(xmin); t <= xmax; t += 1) xticks.push_back(t);
+  const double xstep = xticks.size() > 1 && !c.log_x ? xticks[1] - xticks[0] : 0;
+  for (double t : xticks) {
     o << "<line x1=\"" << fmt(pxt(t)) << "\" x2=\"" << fmt(pxt(t)) << "\" y1=\"" << top
       << "\" y2=\"" << top + ph << "\" stroke=\"#eee\"/>";
     o << "<text x=\"" << fmt(pxt(t)) << "\" y=\"" << top + ph + 14
-      << "\" text-anchor=\"middle\" font-size=\"10\">" << num(c.log_x ? std::pow(10, t) : t)
+      << "\" text-anchor=\"middle\" font-size=\"10\">" << num(c.log_x ? std::pow(10, t) : t, xstep)
       << "</text>\n";
   }
   o << "<text x=\"" << left + pw / 2 << "\" y=\"" << h - 8
