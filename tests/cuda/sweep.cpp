@@ -573,11 +573,13 @@ std::vector<SweepCase> build_cases() {
          return In{uni({4, 10}, -3, 3)};
        },
        [](const In& i) { return softmax(i[0], 1); }});
-  add({"softmax", "rows of 3000 (block)",
-       [] {
-         return In{uni({2, 3000}, -3, 3)};
-       },
-       [](const In& i) { return softmax(i[0], -1); }});
+  // Long rows: the CPU sums floats in 16 lanes, the GPU in a tree.
+  add(loose({"softmax", "rows of 3000 (block)",
+             [] {
+               return In{uni({2, 3000}, -3, 3)};
+             },
+             [](const In& i) { return softmax(i[0], -1); }},
+            1e-4, 1e-6));
   add({"softmax", "middle dim (columns)",
        [] {
          return In{uni({3, 5, 4}, -3, 3)};
@@ -593,11 +595,12 @@ std::vector<SweepCase> build_cases() {
          return In{uni({3, 5, 4}, -3, 3)};
        },
        [](const In& i) { return log_softmax(i[0], 1); }});
-  add({"log_softmax", "rows of 2000 (block)",
-       [] {
-         return In{uni({3, 2000}, -3, 3)};
-       },
-       [](const In& i) { return log_softmax(i[0], 1); }});
+  add(loose({"log_softmax", "rows of 2000 (block)",
+             [] {
+               return In{uni({3, 2000}, -3, 3)};
+             },
+             [](const In& i) { return log_softmax(i[0], 1); }},
+            1e-4, 1e-5));
   // ---------------------------------------------------------------- conv
   add(loose({"conv2d", "3x3, padding 1, bias",
              [] {
