@@ -1,0 +1,44 @@
+// The interface of placeable attention modules: a feature map (B, C, H, W)
+// in, one of the same shape out, so host networks (ResNet blocks, plain
+// CNNs) can insert any of them by name (see registry.h, placement.h).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "nn/module.h"
+
+namespace heed::attention {
+
+// Keeps the attention maps of the last forward, detached, when asked: off by
+// default and free when off (keep_map returns at once).
+class MapRecorder {
+ public:
+  void set_keep_maps(bool on) {
+    keep_maps_ = on;
+    if (!on) maps_.clear();
+  }
+  bool keeps_maps() const { return keep_maps_; }
+  // Named maps, e.g. "channel" (B, C, 1, 1), "spatial" (B, 1, H, W),
+  // "h" / "w" for coordinate attention, "weights" (B, heads, N, N).
+  const std::map<std::string, Tensor>& maps() const { return maps_; }
+
+ protected:
+  void keep_map(const std::string& name, const Tensor& map) {
+    if (keep_maps_) maps_[name] = map.detach();
+  }
+
+ private:
+  bool keep_maps_ = false;
+  std::map<std::string, Tensor> maps_;
+};
+
+class AttentionModuleImpl : public nn::Module, public MapRecorder {
+ public:
+  // x (B, C, H, W) -> (B, C, H, W)
+  virtual Tensor forward(const Tensor& x) = 0;
+};
+
+HEED_MODULE(AttentionModule);
+
+}  // namespace heed::attention

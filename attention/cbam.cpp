@@ -1,0 +1,93 @@
+#include "attention/cbam.h"
+
+#include "attention/detail.h"
+
+namespace heed::attention {
+
+ChannelAttentionImpl::ChannelAttentionImpl(int64_t in_planes, int64_t ratio)
+    : in_planes(in_planes) {
+  HEED_CHECK(in_planes > 0 && ratio > 0,
+             "ChannelAttention: in_planes and ratio must be positive, got ", in_planes, " and ",
+             ratio);
+  hidden = in_planes / ratio;
+  HEED_CHECK(hidden > 0, "ChannelAttention: hidden width in_planes // ratio = ", in_planes, " // ",
+             ratio, " = 0; use a ratio <= ", in_planes);
+  fc1 = register_module("fc1", nn::Conv2d(in_planes, hidden, 1, {.bias = false}));
+  fc2 = register_module("fc2", nn::Conv2d(hidden, in_planes, 1, {.bias = false}));
+}
+
+Tensor ChannelAttentionImpl::forward(const Tensor& x) {
+  detail::check_feature_map("ChannelAttention", x, in_planes);
+  const int64_t B = x.size(0);
+  // Both descriptors through the shared MLP in one batch of 2B.
+  Tensor avg = mean(x, {2, 3}, /*keepdim=*/true);  // (B, C, 1, 1)
+  Tensor mx = adaptive_max_pool2d(x, {1, 1});      // (B, C, 1, 1)
+  Tensor z = fc2(relu(fc1(cat({avg, mx}, 0))));    // (2B, C, 1, 1)
+  return sigmoid(z.narrow(0, 0, B) + z.narrow(0, B, B));
+}
+
+nn::ModuleCost ChannelAttentionImpl::cost(const std::vector<Shape>& in,
+                                          const std::vector<Shape>&) const {
+  // Two global pools; the MLP's MACs come from fc1/fc2.
+  return {0, in.empty() ? 0 : 2 * numel_of(in[0])};
+}
+
+SpatialAttentionImpl::SpatialAttentionImpl(int64_t kernel_size,
+                                           const SpatialAttentionOptions& options)
+    : kernel_size(kernel_size), options(options) {
+  HEED_CHECK(
+      kernel_size > 0 && kernel_size % 2 == 1,
+      "SpatialAttention: kernel_size must be odd and positive (the map keeps its size), got ",
+      kernel_size);
+  conv1 = register_module(
+      "conv1", nn::Conv2d(2, 1, kernel_size, {.padding = kernel_size / 2, .bias = options.bias}));
+}
+
+Tensor SpatialAttentionImpl::forward(const Tensor& x) {
+  HEED_CHECK(x.dim() == 4, "SpatialAttention: expected a (B, C, H, W) input, got shape ",
+             shape_str(x.shape()));
+  Tensor avg = mean(x, {1}, /*keepdim=*/true);                           // (B, 1, H, W)
+  Tensor mx = max(x, 1, /*keepdim=*/true).first;                         // (B, 1, H, W)
+  Tensor d = options.max_first ? cat({mx, avg}, 1) : cat({avg, mx}, 1);  // (B, 2, H, W)
+  return sigmoid(conv1(d));
+}
+
+nn::ModuleCost SpatialAttentionImpl::cost(const std::vector<Shape>& in,
+                                          const std::vector<Shape>&) const {
+  // Two channel-wise reductions; the conv reports its MACs.
+  return {0, in.empty() ? 0 : 2 * numel_of(in[0])};
+}
+
+CBAMImpl::CBAMImpl(int64_t in_planes, const CBAMOptions& options)
+    : in_planes(in_planes), options(options) {
+  ca = register_module("ca", ChannelAttention(in_planes, options.ratio));
+  sa = register_module("sa", SpatialAttention(options.kernel_size, {.max_first = options.max_first,
+                                                                    .bias = options.spatial_bias}));
+}
+
+Tensor CBAMImpl::forward(const Tensor& x) {
+  detail::check_feature_map("CBAM", x, in_planes);
+  Tensor mc = ca(x);  // (B, C, 1, 1)
+  Tensor out = x * mc;
+  Tensor ms = sa(out);  // (B, 1, H, W)
+  keep_map("channel", mc);
+  keep_map("spatial", ms);
+  out = out * ms;
+  return options.residual ? out + x : out;
+}
+
+nn::ModuleCost CBAMImpl::cost(const std::vector<Shape>& in, const std::vector<Shape>&) const {
+  return {0, in.empty() ? 0 : 2 * numel_of(in[0])};  // the two rescales
+}
+
+std::string CBAMImpl::extra_repr() const {
+  std::string s = "in_planes=" + std::to_string(in_planes) +
+                  ", ratio=" + std::to_string(options.ratio) +
+                  ", kernel_size=" + std::to_string(options.kernel_size);
+  if (options.max_first) s += ", max_first=True";
+  if (options.residual) s += ", residual=True";
+  if (options.spatial_bias) s += ", spatial_bias=True";
+  return s;
+}
+
+}  // namespace heed::attention

@@ -1,0 +1,94 @@
+#include "attention/transformer.h"
+
+#include <cmath>
+
+namespace heed::attention {
+
+MultiHeadSelfAttentionImpl::MultiHeadSelfAttentionImpl(int64_t dim, int64_t num_heads,
+                                                       const MultiHeadSelfAttentionOptions& options)
+    : dim(dim), num_heads(num_heads), options(options) {
+  HEED_CHECK(dim > 0 && num_heads > 0, "Attention: dim and num_heads must be positive, got ", dim,
+             " and ", num_heads);
+  HEED_CHECK(dim % num_heads == 0, "Attention: dim (", dim, ") must be divisible by num_heads (",
+             num_heads, ")");
+  head_dim = dim / num_heads;
+  scale = std::pow(double(head_dim), -0.5);
+  qkv = register_module("qkv", nn::Linear(dim, 3 * dim, {.bias = options.qkv_bias}));
+  attn_drop = register_module("attn_drop", nn::Dropout(options.attn_drop));
+  proj = register_module("proj", nn::Linear(dim, dim));
+  proj_drop = register_module("proj_drop", nn::Dropout(options.proj_drop));
+}
+
+Tensor MultiHeadSelfAttentionImpl::forward(const Tensor& x) {
+  HEED_CHECK(x.dim() == 3 && x.size(2) == dim, "Attention: expected (B, N, dim = ", dim, "), got ",
+             shape_str(x.shape()));
+  const int64_t B = x.size(0), N = x.size(1);
+  Tensor t =
+      qkv(x).view({B, N, 3, num_heads, head_dim}).permute({2, 0, 3, 1, 4});  // (3, B, h, N, hd)
+  Tensor q = t.select(0, 0), k = t.select(0, 1), v = t.select(0, 2);         // (B, h, N, hd)
+  // timm scales q before the product (bit-equal to scaling after only for hd = 4^n).
+  Tensor att = softmax(matmul(q * scale, k.transpose(-2, -1)), -1);  // (B, h, N, N)
+  keep_map("weights", att);
+  Tensor out = matmul(attn_drop(att), v).transpose(1, 2).reshape({B, N, dim});  // (B, N, dim)
+  return proj_drop(proj(out));
+}
+
+nn::ModuleCost MultiHeadSelfAttentionImpl::cost(const std::vector<Shape>& in,
+                                                const std::vector<Shape>&) const {
+  // q kᵀ and attn v: 2·B·N²·dim; qkv and proj report themselves.
+  if (in.empty() || in[0].size() != 3) return {};
+  const int64_t B = in[0][0], N = in[0][1];
+  return {2 * B * N * N * dim, B * num_heads * N * N};
+}
+
+MlpImpl::MlpImpl(int64_t in_features, int64_t hidden_features, double drop) {
+  fc1 = register_module("fc1", nn::Linear(in_features, hidden_features));
+  act = register_module("act", nn::GELU());
+  drop1 = register_module("drop1", nn::Dropout(drop));
+  fc2 = register_module("fc2", nn::Linear(hidden_features, in_features));
+  drop2 = register_module("drop2", nn::Dropout(drop));
+}
+
+Tensor MlpImpl::forward(const Tensor& x) {
+  return drop2(fc2(drop1(act(fc1(x)))));
+}
+
+TransformerEncoderLayerImpl::TransformerEncoderLayerImpl(
+    int64_t dim, int64_t num_heads, const TransformerEncoderLayerOptions& options)
+    : dim(dim), num_heads(num_heads), options(options) {
+  HEED_CHECK(options.mlp_ratio > 0, "TransformerEncoderLayer: mlp_ratio must be positive, got ",
+             options.mlp_ratio);
+  hidden = int64_t(double(dim) * options.mlp_ratio);
+  norm1 = register_module("norm1", nn::LayerNorm(dim, {.eps = options.norm_eps}));
+  attn = register_module("attn", MultiHeadSelfAttention(dim, num_heads,
+                                                        {.qkv_bias = options.qkv_bias,
+                                                         .attn_drop = options.attn_drop,
+                                                         .proj_drop = options.proj_drop}));
+  norm2 = register_module("norm2", nn::LayerNorm(dim, {.eps = options.norm_eps}));
+  mlp = register_module("mlp", Mlp(dim, hidden, options.proj_drop));
+}
+
+Tensor TransformerEncoderLayerImpl::forward(const Tensor& x) {
+  HEED_CHECK(x.dim() == 3 && x.size(2) == dim,
+             "TransformerEncoderLayer: expected (B, N, dim = ", dim, "), got ",
+             shape_str(x.shape()));
+  attn->set_keep_maps(keeps_maps());
+  Tensor y;
+  if (options.pre_norm) {
+    y = x + attn(norm1(x));
+    y = y + mlp(norm2(y));
+  } else {
+    y = norm1(x + attn(x));
+    y = norm2(y + mlp(y));
+  }
+  if (keeps_maps()) keep_map("weights", attn->maps().at("weights"));
+  return y;
+}
+
+std::string TransformerEncoderLayerImpl::extra_repr() const {
+  return "dim=" + std::to_string(dim) + ", num_heads=" + std::to_string(num_heads) +
+         ", mlp_ratio=" + nn::detail::py_float(options.mlp_ratio) +
+         ", pre_norm=" + nn::detail::py_bool(options.pre_norm);
+}
+
+}  // namespace heed::attention

@@ -1,0 +1,66 @@
+// BatchNorm1d and BatchNorm2d (PyTorch's torch/nn/modules/batchnorm.py).
+#pragma once
+
+#include <optional>
+
+#include "nn/module.h"
+
+namespace heed::nn {
+
+// Arguments after num_features, in PyTorch's order. momentum = nullopt uses
+// the cumulative average (factor 1 / num_batches_tracked), like momentum=None.
+struct BatchNormOptions {
+  double eps = 1e-5;
+  std::optional<double> momentum = 0.1;
+  bool affine = true;
+  bool track_running_stats = true;
+};
+
+// Training: normalises with the batch statistics (biased variance) and
+// updates running_mean/running_var (unbiased variance) with momentum, and
+// num_batches_tracked by one. Eval: uses the running statistics, unless
+// track_running_stats is false. State: weight, bias (affine), running_mean,
+// running_var, num_batches_tracked (int64 scalar), as PyTorch.
+class BatchNormImplBase : public Module {
+ public:
+  using Options = BatchNormOptions;
+  BatchNormImplBase(int64_t num_features, const BatchNormOptions& options);
+  Tensor forward(const Tensor& x);
+  void reset_running_stats();
+  void reset_parameters();
+  std::string extra_repr() const override;
+  ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
+
+  int64_t num_features;
+  BatchNormOptions options;
+  Tensor weight, bias;               // (C), when affine
+  Tensor running_mean, running_var;  // (C), when tracking
+  Tensor num_batches_tracked;        // int64 scalar, when tracking
+
+ protected:
+  virtual void check_input_dim(const Tensor& x) const = 0;
+};
+
+// Input (B, C) or (B, C, L).
+class BatchNorm1dImpl : public BatchNormImplBase {
+ public:
+  explicit BatchNorm1dImpl(int64_t num_features, const BatchNormOptions& options = {})
+      : BatchNormImplBase(num_features, options) {}
+
+ protected:
+  void check_input_dim(const Tensor& x) const override;
+};
+HEED_MODULE(BatchNorm1d);
+
+// Input (B, C, H, W).
+class BatchNorm2dImpl : public BatchNormImplBase {
+ public:
+  explicit BatchNorm2dImpl(int64_t num_features, const BatchNormOptions& options = {})
+      : BatchNormImplBase(num_features, options) {}
+
+ protected:
+  void check_input_dim(const Tensor& x) const override;
+};
+HEED_MODULE(BatchNorm2d);
+
+}  // namespace heed::nn
