@@ -10,7 +10,11 @@ using Catch::Contains;
 
 TEST_CASE("GlobalContext matches PyTorch", "[attention][zoo][gc]") {
   GlobalContext add(16);
-  check_golden(add, "gc", "gc");
+  // conv_attn.weight's gradient sums ~B·N·C float32 products of mixed sign:
+  // its float32 value moves by ~1e-5 with the BLAS kernel's summation order
+  // (PyTorch's own float32 run is 2.2e-5 off the float64 reference), so this
+  // case gets a wider absolute tolerance.
+  check_golden(add, "gc", "gc", 1e-4, 3e-5);
   GlobalContext scale(16, {.fuse_add = false, .fuse_scale = true, .rd_ratio = 0.25});
   check_golden(scale, "gc", "gc_scale");
   GlobalContext both(12, {.use_attn = false, .fuse_scale = true, .rd_channels = 5});
