@@ -54,7 +54,7 @@ TEST_CASE("registered names are PyTorch's dotted state_dict keys", "[nn][module]
   CHECK(mods[0].first.empty());
   CHECK(mods[2].first == "bn");
   // num_batches_tracked is an int64 scalar, as PyTorch.
-  const Tensor& nbt = toy->state_dict().at("bn.num_batches_tracked");
+  Tensor nbt = toy->state_dict().at("bn.num_batches_tracked");
   CHECK(nbt.dtype() == kInt64);
   CHECK(nbt.dim() == 0);
 }
