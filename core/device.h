@@ -1,4 +1,4 @@
-// Where a tensor's memory lives. CUDA is reserved until the CUDA backend lands.
+// Where a tensor's memory lives: the host, or CUDA device `index` (core/cuda).
 #pragma once
 
 #include <cstdint>

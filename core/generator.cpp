@@ -5,19 +5,6 @@
 
 namespace heed {
 
-uint64_t random_bits(uint64_t seed, uint64_t counter) {
-  // splitmix64's finaliser over a Weyl sequence keyed by the seed.
-  uint64_t z = seed * 0x9E3779B97F4A7C15ULL + counter * 0xBF58476D1CE4E5B9ULL + 0x94D049BB133111EBULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  // A second round decorrelates neighbouring seeds.
-  z += 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 uint64_t Generator::next_u64() { return random_bits(seed_, advance(1)); }
 double Generator::next_double() { return random_unit(seed_, advance(1)); }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "core/random_bits.h"
 #include "core/tensor.h"
 
 namespace heed {
@@ -43,12 +44,8 @@ class Generator {
 Generator& default_generator();
 void manual_seed(uint64_t seed);
 
-// The hash behind every draw (splitmix64 finaliser over seed and counter).
-uint64_t random_bits(uint64_t seed, uint64_t counter);
-// 53 random bits as a double in [0, 1).
-inline double random_unit(uint64_t seed, uint64_t counter) {
-  return double(random_bits(seed, counter) >> 11) * 0x1.0p-53;
-}
+// random_bits(seed, counter) and random_unit(seed, counter), the hash behind
+// every draw, are in core/random_bits.h (shared with the CUDA kernels).
 
 Tensor rand(const Shape& shape, TensorOptions options = {}, Generator* gen = nullptr);
 Tensor randn(const Shape& shape, TensorOptions options = {}, Generator* gen = nullptr);

@@ -7,6 +7,7 @@
 #include "core/autograd/grad_mode.h"
 #include "core/autograd/node.h"
 #include "core/backend.h"
+#include "core/cuda/cuda.h"
 #include "core/ops/ops.h"
 
 namespace heed {
@@ -30,6 +31,16 @@ TensorImpl::~TensorImpl() {
 }
 
 int64_t live_tensor_count() { return g_live_tensors.load(); }
+
+namespace {
+// x itself when contiguous, else a contiguous copy on its device (not recorded).
+Tensor contiguous_data_of(const Tensor& x) {
+  if (x.is_contiguous()) return x.detach();
+  Tensor out = empty(x.shape(), {x.dtype(), x.device()});
+  backend_of(x).copy(out, x);
+  return out;
+}
+}  // namespace
 
 // wrap_dim accepts dim 0 / -1 for a 0-d tensor (as reductions do); size and
 // stride must not, there is no such entry.
@@ -123,8 +134,17 @@ Tensor Tensor::to(DType t) const { return t == dtype() ? *this : cast(*this, t);
 
 Tensor Tensor::to(Device d) const {
   if (d == device()) return *this;
-  HEED_FAIL("to: cannot move a tensor from ", device(), " to ", d,
-            " (heed was built without CUDA support)");
+  // A contiguous copy on the source device, then one transfer of its bytes.
+  Tensor src = contiguous_data_of(*this);
+  Tensor out = empty(shape(), {dtype(), d});
+  if (numel() > 0)
+    cuda::copy_bytes(out.raw_data(), d, src.raw_data(), device(), size_t(numel()) * element_size());
+  if (autograd::any_requires_grad({this}))
+    autograd::record("to", {*this}, out,
+                     [from = device()](const Tensor& g, const std::vector<bool>&) {
+                       return std::vector{g.to(from)};
+                     });
+  return out;
 }
 
 Tensor Tensor::reshape(const Shape& s) const { return heed::reshape(*this, s); }
@@ -175,9 +195,9 @@ Tensor& Tensor::fill_(double value) {
 
 Tensor& Tensor::copy_(const Tensor& src) {
   check_inplace("copy_");
-  HEED_CHECK(src.device() == device(), "copy_: source is on ", src.device(), ", destination on ",
-             device());
-  backend_of(*this).copy(*this, src.detach().expand(shape()));
+  // Across devices: move the source here first (one transfer), then copy in place.
+  Tensor s = src.device() == device() ? src.detach() : src.detach().to(device());
+  backend_of(*this).copy(*this, s.expand(shape()));
   return *this;
 }
 
@@ -226,7 +246,7 @@ Tensor arange(double start, double end, double step, TensorOptions o) {
   auto n = int64_t(std::ceil((end - start) / step));
   std::vector<double> v(size_t(std::max<int64_t>(n, 0)));
   for (int64_t i = 0; i < n; ++i) v[size_t(i)] = start + double(i) * step;
-  return from_vector(v).to(o.dtype);
+  return from_vector(v).to(o.dtype).to(o.device);
 }
 
 template <typename T>
@@ -259,7 +279,7 @@ template Tensor from_vector<int64_t>(const std::vector<int64_t>&, const Shape&);
 template Tensor from_vector<bool>(const std::vector<bool>&, const Shape&);
 
 Tensor tensor(std::initializer_list<double> values, TensorOptions o) {
-  return from_vector(std::vector<double>(values)).to(o.dtype);
+  return from_vector(std::vector<double>(values)).to(o.dtype).to(o.device);
 }
 
 Tensor scalar_tensor(double value, TensorOptions o) { return full({}, value, o); }

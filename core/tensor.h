@@ -79,13 +79,15 @@ class Tensor {
   bool is_floating_point() const { return is_floating(dtype()); }
   std::string str() const;  // printed like PyTorch's repr
 
-  // Raw pointer to the first element of this view.
+  // Raw pointer to the first element of this view (device memory for CUDA tensors).
   void* raw_data() const;
   // Typed pointer; checks the dtype and that the tensor lives on the CPU.
   template <typename T>
   T* data_ptr() const {
     HEED_CHECK(dtype() == dtype_of<T>(), "data_ptr: tensor is ", dtype(), ", asked for ",
                dtype_name(dtype_of<T>()));
+    HEED_CHECK(device().is_cpu(), "data_ptr: the tensor is on ", device(),
+               "; host code needs .to(kCPU) first");
     return static_cast<T*>(raw_data());
   }
   // Copies the elements (in logical order) into a vector of T (converting).
@@ -154,7 +156,7 @@ class Tensor {
   // --- in-place, not recorded by autograd (optimizers, initialisers, loaders)
   Tensor& zero_();
   Tensor& fill_(double value);
-  Tensor& copy_(const Tensor& src);  // src is broadcast to this shape; dtype converted
+  Tensor& copy_(const Tensor& src);  // src is broadcast to this shape; dtype/device converted
   Tensor& add_(const Tensor& other, double alpha = 1.0);
   Tensor& mul_(double value);
 

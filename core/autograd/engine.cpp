@@ -25,6 +25,8 @@ void check_grad(const Tensor& g, const TensorMeta& meta, const std::string& wher
              shape_str(g.shape()), " for an input of shape ", shape_str(meta.shape));
   HEED_CHECK(g.dtype() == meta.dtype, "backward: ", where, " produced a ", g.dtype(),
              " gradient for a ", meta.dtype, " input");
+  HEED_CHECK(g.device() == meta.device, "backward: ", where, " produced a gradient on ", g.device(),
+             " for an input on ", meta.device);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "core/allocator.h"
 #include "core/check.h"
+#include "core/cpu/cpu_backend.h"
 
 namespace heed {
 namespace {
@@ -83,16 +84,10 @@ class CpuAllocator final : public Allocator {
 
 }  // namespace
 
-Allocator& cpu_allocator() {
+Allocator& cpu::cpu_allocator() {
   // Leaked on purpose: tensors in static objects may outlive any static allocator.
   static CpuAllocator* a = new CpuAllocator();
   return *a;
-}
-
-Allocator& allocator_for(Device device) {
-  HEED_CHECK(device.is_cpu(), "allocator: device ", device,
-             " is not available (heed was built without CUDA support)");
-  return cpu_allocator();
 }
 
 }  // namespace heed

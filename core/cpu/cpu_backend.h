@@ -3,9 +3,13 @@
 // family is defined in its own file in core/cpu/.
 #pragma once
 
+#include "core/allocator.h"
 #include "core/backend.h"
 
 namespace heed::cpu {
+
+// The caching host allocator (cpu_allocator.cpp).
+Allocator& cpu_allocator();
 
 class CpuBackend final : public Backend {
  public:

@@ -1,0 +1,87 @@
+// The CUDA backend: every kernel of core/backend.h for one device, on that
+// device's stream. Families live in core/cuda/: elementwise.cu (copy, fill,
+// unary, binary, where, random fills, optimizer updates), reduce.cu
+// (reductions, softmax, batch/layer norm), nn.cu (conv via im2col + cuBLAS,
+// pooling, indexing), gemm.cpp (cuBLAS). Each kernel mirrors its CPU twin in
+// core/cpu/ (same cases, same order of operations where it matters).
+#pragma once
+
+#include "core/backend.h"
+
+namespace heed::cuda {
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int index) : index_(index) {}
+  Device device() const override { return Device::cuda(index_); }
+  int index() const { return index_; }
+
+  // elementwise.cu
+  void copy(const Tensor& dst, const Tensor& src) override;
+  void fill(const Tensor& dst, double value) override;
+  void unary(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p) override;
+  void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b,
+              OpParams p) override;
+  void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) override;
+  void fill_uniform(const Tensor& out, uint64_t seed, uint64_t counter, double low,
+                    double high) override;
+  void fill_normal(const Tensor& out, uint64_t seed, uint64_t counter, double mean,
+                   double std) override;
+  void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf,
+                  const SgdUpdate& args) override;
+  void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                   const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq,
+                   const AdamUpdate& args) override;
+  // reduce.cu
+  void reduce(ReduceOp op, const Tensor& out, const Tensor& in,
+              const std::vector<int64_t>& dims) override;
+  void reduce_with_index(ReduceOp op, const Tensor& values, const Tensor& indices, const Tensor& in,
+                         int64_t dim) override;
+  void softmax(const Tensor& out, const Tensor& in, int64_t dim, bool log) override;
+  void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out,
+                        int64_t dim, bool log) override;
+  void batch_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
+                  const Tensor& input, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, bool training,
+                  double momentum, double eps) override;
+  void batch_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                           const Tensor& grad_bias, const Tensor& grad_out, const Tensor& input,
+                           const Tensor& weight, const Tensor& save_mean, const Tensor& save_invstd,
+                           bool training) override;
+  void layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,
+                  const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t normalized,
+                  double eps) override;
+  void layer_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                           const Tensor& grad_bias, const Tensor& grad_out, const Tensor& input,
+                           const Tensor& weight, const Tensor& save_mean, const Tensor& save_rstd,
+                           int64_t normalized) override;
+  // gemm.cpp
+  void gemm(const GemmArgs& args) override;
+  // nn.cu
+  void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+              const Conv2dParams& p) override;
+  void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad_out, const Tensor& weight,
+                             const Conv2dParams& p) override;
+  void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_bias,
+                              const Tensor& grad_out, const Tensor& input,
+                              const Conv2dParams& p) override;
+  void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& input,
+                  const Pool2dParams& p) override;
+  void avg_pool2d(const Tensor& out, const Tensor& input, const Pool2dParams& p) override;
+  void avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
+                           const Pool2dParams& p) override;
+  void adaptive_avg_pool2d(const Tensor& out, const Tensor& input) override;
+  void adaptive_avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out) override;
+  void adaptive_max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& input) override;
+  void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
+                           const Tensor& indices) override;
+  void index_select(const Tensor& out, const Tensor& in, int64_t dim, const Tensor& index) override;
+  void index_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) override;
+  void gather(const Tensor& out, const Tensor& in, int64_t dim, const Tensor& index) override;
+  void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) override;
+
+ private:
+  int index_;
+};
+
+}  // namespace heed::cuda
