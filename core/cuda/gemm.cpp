@@ -7,6 +7,7 @@
 #include <climits>
 #include <memory>
 
+#include "core/cuda/cublas_api.h"
 #include "core/cuda/cuda_backend.h"
 #include "core/cuda/gemm_map.h"
 #include "core/cuda/runtime.h"
@@ -38,18 +39,18 @@ void call(cublasHandle_t h, const GemmArgs& g, int64_t batch) {
   const int lda = int(cm.lda), ldb = int(cm.ldb), ldc = int(cm.ldc);
   if constexpr (std::is_same_v<T, float>) {
     if (batch == 1)
-      HEED_CUBLAS_CHECK(cublasSgemm(h, ta, tb, m, n, k, &alpha, A, lda, B, ldb, &beta, C, ldc));
+      HEED_CUBLAS_CHECK(cublas().sgemm(h, ta, tb, m, n, k, &alpha, A, lda, B, ldb, &beta, C, ldc));
     else
-      HEED_CUBLAS_CHECK(cublasSgemmStridedBatched(h, ta, tb, m, n, k, &alpha, A, lda, cm.stride_a,
-                                                  B, ldb, cm.stride_b, &beta, C, ldc, cm.stride_c,
-                                                  int(batch)));
+      HEED_CUBLAS_CHECK(cublas().sgemm_strided_batched(h, ta, tb, m, n, k, &alpha, A, lda,
+                                                       cm.stride_a, B, ldb, cm.stride_b, &beta, C,
+                                                       ldc, cm.stride_c, int(batch)));
   } else {
     if (batch == 1)
-      HEED_CUBLAS_CHECK(cublasDgemm(h, ta, tb, m, n, k, &alpha, A, lda, B, ldb, &beta, C, ldc));
+      HEED_CUBLAS_CHECK(cublas().dgemm(h, ta, tb, m, n, k, &alpha, A, lda, B, ldb, &beta, C, ldc));
     else
-      HEED_CUBLAS_CHECK(cublasDgemmStridedBatched(h, ta, tb, m, n, k, &alpha, A, lda, cm.stride_a,
-                                                  B, ldb, cm.stride_b, &beta, C, ldc, cm.stride_c,
-                                                  int(batch)));
+      HEED_CUBLAS_CHECK(cublas().dgemm_strided_batched(h, ta, tb, m, n, k, &alpha, A, lda,
+                                                       cm.stride_a, B, ldb, cm.stride_b, &beta, C,
+                                                       ldc, cm.stride_c, int(batch)));
   }
 }
 

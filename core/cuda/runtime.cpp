@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cuda/cublas_api.h"
 #include "core/cuda/cuda.h"
 #include "core/cuda/cuda_backend.h"
 #include "core/cuda/runtime.h"
@@ -24,9 +25,10 @@ void throw_cuda_error(cudaError_t err, const char* what, const char* file, int l
 }
 
 void throw_cublas_error(cublasStatus_t status, const char* what, const char* file, int line) {
-  detail::throw_error(file, line,
-                      detail::concat("cublas: ", what, " failed: ", cublasGetStatusName(status),
-                                     " (", cublasGetStatusString(status), ")"));
+  detail::throw_error(
+      file, line,
+      detail::concat("cublas: ", what, " failed: ", cublas().get_status_name(status), " (",
+                     cublas().get_status_string(status), ")"));
 }
 
 namespace {
@@ -118,8 +120,8 @@ cublasHandle_t cublas_handle(int device) {
   Ctx ctx = context(device);
   DeviceState& s = state(device);
   std::call_once(s.blas_once, [&] {
-    HEED_CUBLAS_CHECK(cublasCreate(&s.blas));
-    HEED_CUBLAS_CHECK(cublasSetStream(s.blas, ctx.stream));
+    HEED_CUBLAS_CHECK(cublas().create(&s.blas));
+    HEED_CUBLAS_CHECK(cublas().set_stream(s.blas, ctx.stream));
   });
   return s.blas;
 }

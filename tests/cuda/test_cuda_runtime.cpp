@@ -272,3 +272,47 @@ TEST_CASE("cuda: empty tensors and empty sums", "[cuda]") {
   CHECK(matmul(a, b).to_vector<float>() == std::vector<float>(6, 0.0f));
   CHECK(softmax(zeros({0, 5}, kCuda), 1).numel() == 0);
 }
+
+#if HEED_WITH_CUDA
+#include <fstream>
+#include <sstream>
+
+#include "core/cuda/cublas_api.h"
+
+namespace {
+
+bool process_maps(const std::string& needle) {
+  std::ifstream maps("/proc/self/maps");
+  std::stringstream text;
+  text << maps.rdbuf();
+  return text.str().find(needle) != std::string::npos;
+}
+
+// Read during static initialisation, before any test can have used cuBLAS.
+const bool g_cublas_mapped_at_start = process_maps("libcublas");
+
+}  // namespace
+
+// Linking cuBLAS costs every process ~150 MiB RSS at start, so it is loaded
+// only when a CUDA GEMM first needs it.
+TEST_CASE("cuda: cuBLAS is loaded on first use, with every entry point", "[cuda_host]") {
+  CHECK_FALSE(g_cublas_mapped_at_start);
+  const cuda::CublasApi* api = nullptr;
+  try {
+    api = &cuda::cublas();
+  } catch (const Error& e) {
+    // A machine with the toolkit's headers but not its libraries: the error names it.
+    CHECK_THAT(e.what(), Catch::Contains(cuda::cublas_library_name()));
+    return;
+  }
+  CHECK(process_maps("libcublas"));
+  CHECK(api->create != nullptr);
+  CHECK(api->set_stream != nullptr);
+  CHECK(api->sgemm != nullptr);
+  CHECK(api->dgemm != nullptr);
+  CHECK(api->sgemm_strided_batched != nullptr);
+  CHECK(api->dgemm_strided_batched != nullptr);
+  CHECK(std::string(api->get_status_name(CUBLAS_STATUS_NOT_INITIALIZED)) ==
+        "CUBLAS_STATUS_NOT_INITIALIZED");
+}
+#endif
