@@ -56,7 +56,7 @@ struct BnTasks {
   int64_t parts, blocks;
   int64_t grain;  // tasks per parallel chunk: about 32k elements
 
-  BnTasks(const BnGeometry& g) {
+  explicit BnTasks(const BnGeometry& g) {
     constexpr int64_t kTasks = 16;  // a few per thread for load balance
     parts = std::clamp<int64_t>(g.B, 1, kTasks);
     blocks = std::clamp<int64_t>(kTasks / parts, 1, std::max<int64_t>(g.C, 1));
