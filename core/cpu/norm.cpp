@@ -1,8 +1,11 @@
-// CPU normalisation kernels: batch norm (parallel over channels) and layer
-// norm (parallel over rows). Statistics are two-pass (mean, then the sum of
-// squared deviations) accumulated in double, so float32 inputs with a large
-// mean keep their variance. Every reduction has a fixed order, so the
-// results do not depend on the thread count.
+// CPU normalisation kernels: batch norm and layer norm, forward and backward.
+//
+// Batch norm (training) reads its input twice: one pass for the per-channel
+// statistics (shifted sums, see norm_runs.h), one that writes the output;
+// the backward likewise reads (x, dy) once for the two per-channel sums and
+// once more to write dx. Layer norm works row by row, the row staying in L1
+// between its statistics and its output. All sums are in double and have a
+// fixed order, so results do not depend on the thread count.
 //
 // Glossary: B batch, C channels, S spatial elements per (b, c) (1 for
 // (B, C) inputs), N = B·S values per channel; layer norm: M rows of N values.
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/norm_runs.h"
 #include "core/parallel.h"
 
 namespace heed::cpu {
@@ -42,6 +46,97 @@ struct Vec1 {
   T& at(int64_t c) const { return p[c * stride]; }
 };
 
+// How the per-channel sums of batch norm are split into tasks: the batch
+// into `parts` slices and the channels into `blocks`, so that there is work
+// for every thread whether C or B is small. Task (part, block) adds the runs
+// of its slice into its own partial sums, which are added in part order
+// afterwards. Both counts depend only on the shape, never on the thread
+// count, so the results are reproducible; a task walks memory in order.
+struct BnTasks {
+  int64_t parts, blocks;
+  int64_t grain;  // tasks per parallel chunk: about 32k elements
+
+  explicit BnTasks(const BnGeometry& g) {
+    constexpr int64_t kTasks = 16;  // a few per thread for load balance
+    parts = std::clamp<int64_t>(g.B, 1, kTasks);
+    blocks = std::clamp<int64_t>(kTasks / parts, 1, std::max<int64_t>(g.C, 1));
+    const int64_t per_task = std::max<int64_t>(1, g.B * g.C * g.S / (parts * blocks));
+    grain = std::max<int64_t>(1, 32768 / per_task);
+  }
+  int64_t count() const { return parts * blocks; }
+  // [lo, hi) of slice i of n items cut into k slices.
+  static int64_t cut(int64_t n, int64_t k, int64_t i) { return n * i / k; }
+};
+
+// Runs (b, c) of the task t, calling fn(c, offset of the run) in memory order.
+template <typename Fn>
+void for_each_task_run(const BnGeometry& g, const BnTasks& tasks, int64_t t, Fn&& fn) {
+  const int64_t part = t / tasks.blocks, block = t % tasks.blocks;
+  const int64_t b0 = BnTasks::cut(g.B, tasks.parts, part);
+  const int64_t b1 = BnTasks::cut(g.B, tasks.parts, part + 1);
+  const int64_t c0 = BnTasks::cut(g.C, tasks.blocks, block);
+  const int64_t c1 = BnTasks::cut(g.C, tasks.blocks, block + 1);
+  for (int64_t b = b0; b < b1; ++b)
+    for (int64_t c = c0; c < c1; ++c) fn(part, c, (b * g.C + c) * g.S);
+}
+
+// Short runs ((B, C) inputs have S = 1) stay inline: a call per value would
+// cost more than the value's arithmetic.
+template <typename T>
+void moments(const T* x, int64_t n, T shift, double* sum, double* sumsq) {
+  if (n >= 16) return add_shifted_moments(x, n, shift, sum, sumsq);
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = double(x[i] - shift);
+    *sum += d;
+    *sumsq += d * d;
+  }
+}
+
+template <typename T>
+void grad_moments(const T* dy, const T* x, int64_t n, T mean, double* sum_dy, double* sum_dy_xmu) {
+  if (n >= 16) return add_grad_moments(dy, x, n, mean, sum_dy, sum_dy_xmu);
+  for (int64_t i = 0; i < n; ++i) {
+    *sum_dy += double(dy[i]);
+    *sum_dy_xmu += double(dy[i]) * double(x[i] - mean);
+  }
+}
+
+// Per-channel sums of batch norm: fn(x_run, n, c, &sum_a, &sum_b) adds one
+// run's two sums; returns (C, 2) totals, [c][0] and [c][1].
+template <typename RunSums>
+std::vector<double> bn_channel_sums(const BnGeometry& g, RunSums&& run_sums) {
+  const BnTasks tasks(g);
+  std::vector<double> partial(size_t(tasks.parts * g.C * 2), 0.0);  // (parts, C, 2)
+  parallel_for(0, tasks.count(), tasks.grain, [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; ++t)
+      for_each_task_run(g, tasks, t, [&](int64_t part, int64_t c, int64_t offset) {
+        double* p = partial.data() + (part * g.C + c) * 2;
+        run_sums(offset, c, p, p + 1);
+      });
+  });
+  std::vector<double> total(size_t(g.C * 2), 0.0);
+  for (int64_t part = 0; part < tasks.parts; ++part)
+    for (int64_t i = 0; i < g.C * 2; ++i) total[size_t(i)] += partial[size_t(part * g.C * 2 + i)];
+  return total;
+}
+
+// out = (in - mean[c])·scale[c] + shift[c] over every (b, c) run, parallel
+// over the runs in memory order.
+template <typename T>
+void bn_apply(const BnGeometry& g, const T* in, T* out, const std::vector<T>& mean,
+              const std::vector<T>& scale, const std::vector<T>& shift) {
+  parallel_for(0, g.B * g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1)),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t r = lo; r < hi; ++r) {
+                   const int64_t c = r % g.C;
+                   const T m = mean[size_t(c)], k = scale[size_t(c)], s = shift[size_t(c)];
+                   const T* p = in + r * g.S;
+                   T* q = out + r * g.S;
+                   for (int64_t i = 0; i < g.S; ++i) q[i] = (p[i] - m) * k + s;
+                 }
+               });
+}
+
 }  // namespace
 
 void CpuBackend::batch_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
@@ -58,47 +153,40 @@ void CpuBackend::batch_norm(const Tensor& out, const Tensor& save_mean, const Te
     Vec1<T> w(weight), b(bias), rm(running_mean), rv(running_var);
     HEED_CHECK(training || (rm.defined() && rv.defined()),
                "batch_norm: eval mode needs running_mean and running_var");
-    parallel_for(
-        0, g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(N, 1)), [&](int64_t lo, int64_t hi) {
-          for (int64_t c = lo; c < hi; ++c) {
-            double mean, invstd;
-            if (training) {
-              double sum = 0;
-              for (int64_t bi = 0; bi < g.B; ++bi) {
-                const T* p = x + (bi * g.C + c) * g.S;
-                for (int64_t s = 0; s < g.S; ++s) sum += double(p[s]);
-              }
-              mean = sum / double(N);
-              double sq = 0;
-              for (int64_t bi = 0; bi < g.B; ++bi) {
-                const T* p = x + (bi * g.C + c) * g.S;
-                for (int64_t s = 0; s < g.S; ++s) {
-                  double d = double(p[s]) - mean;
-                  sq += d * d;
-                }
-              }
-              double var = sq / double(N);  // biased: what the batch is normalised with
-              invstd = 1.0 / std::sqrt(var + eps);
-              if (rm.defined()) rm.at(c) = T((1 - momentum) * double(rm.at(c)) + momentum * mean);
-              if (rv.defined()) {
-                double unbiased = N > 1 ? sq / double(N - 1) : var;
-                rv.at(c) = T((1 - momentum) * double(rv.at(c)) + momentum * unbiased);
-              }
-            } else {
-              mean = double(rm.at(c));
-              invstd = 1.0 / std::sqrt(double(rv.at(c)) + eps);
-            }
-            mean_out[c] = T(mean);
-            invstd_out[c] = T(invstd);
-            // y = (x - mean) · (invstd · w) + b
-            const T m = T(mean), scale = T(invstd * double(w.get(c, T(1)))), shift = b.get(c, T(0));
-            for (int64_t bi = 0; bi < g.B; ++bi) {
-              const T* p = x + (bi * g.C + c) * g.S;
-              T* q = y + (bi * g.C + c) * g.S;
-              for (int64_t s = 0; s < g.S; ++s) q[s] = (p[s] - m) * scale + shift;
-            }
-          }
-        });
+    // The shift of channel c's sums: its first value (see norm_runs.h).
+    auto shift_of = [&](int64_t c) { return N > 0 ? x[c * g.S] : T(0); };
+    std::vector<double> sums;
+    if (training)
+      sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* q) {
+        moments(x + offset, g.S, shift_of(c), s, q);
+      });
+    std::vector<T> mean_t(size_t(g.C)), scale_t(size_t(g.C)), shift_t(size_t(g.C));
+    for (int64_t c = 0; c < g.C; ++c) {
+      double mean, invstd;
+      if (training) {
+        const double d_mean = sums[size_t(2 * c)] / double(N);
+        mean = double(shift_of(c)) + d_mean;
+        // Biased: what the batch is normalised with.
+        const double var = std::max(sums[size_t(2 * c + 1)] / double(N) - d_mean * d_mean, 0.0);
+        invstd = 1.0 / std::sqrt(var + eps);
+        if (rm.defined()) rm.at(c) = T((1 - momentum) * double(rm.at(c)) + momentum * mean);
+        if (rv.defined()) {
+          const double unbiased = N > 1 ? var * double(N) / double(N - 1) : var;
+          rv.at(c) = T((1 - momentum) * double(rv.at(c)) + momentum * unbiased);
+        }
+      } else {
+        mean = double(rm.at(c));
+        invstd = 1.0 / std::sqrt(double(rv.at(c)) + eps);
+      }
+      mean_out[c] = T(mean);
+      invstd_out[c] = T(invstd);
+      // y = (x - mean) · (invstd · w) + b: subtracting the mean first keeps
+      // float32 outputs accurate when |mean| ≫ std.
+      mean_t[size_t(c)] = T(mean);
+      scale_t[size_t(c)] = T(invstd * double(w.get(c, T(1))));
+      shift_t[size_t(c)] = b.get(c, T(0));
+    }
+    bn_apply(g, x, y, mean_t, scale_t, shift_t);
   });
 }
 
@@ -118,39 +206,40 @@ void CpuBackend::batch_norm_backward(const Tensor& grad_input, const Tensor& gra
     const T* mean_in = save_mean.data_ptr<T>();
     const T* invstd_in = save_invstd.data_ptr<T>();
     Vec1<T> w(weight);
-    // The sums are only needed for the affine grads, or for grad_input in training.
-    const bool need_sums = gw || gb || (gx && training);
-    parallel_for(0, g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(N, 1)),
+    // Σ dy and Σ dy·(x - mean) per channel: only needed for the affine grads,
+    // or for grad_input in training.
+    std::vector<double> sums(size_t(2 * g.C), 0.0);
+    if (gw || gb || (gx && training))
+      sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* p) {
+        grad_moments(gy + offset, x + offset, g.S, mean_in[c], s, p);
+      });
+    for (int64_t c = 0; c < g.C; ++c) {
+      if (gw) gw[c] = T(sums[size_t(2 * c + 1)] * double(invstd_in[c]));
+      if (gb) gb[c] = T(sums[size_t(2 * c)]);
+    }
+    if (!gx) return;
+    // Training: dx = w·invstd·(dy - mean(dy) - (x - mean)·invstd²·mean(dy·(x - mean)))
+    //         = (dy - k·(x - mean) - mean(dy))·(w·invstd): an affine map of dy
+    // and x per channel, applied as (dy - (x·k + (mean(dy) - k·mean)))·scale.
+    // Eval: the statistics are constants, dx = w·invstd·dy.
+    std::vector<T> mean_t(size_t(g.C)), k_t(size_t(g.C)), dy_mean_t(size_t(g.C)),
+        scale_t(size_t(g.C));
+    for (int64_t c = 0; c < g.C; ++c) {
+      const double invstd = double(invstd_in[c]);
+      mean_t[size_t(c)] = mean_in[c];
+      k_t[size_t(c)] = training ? T(sums[size_t(2 * c + 1)] * invstd * invstd / double(N)) : T(0);
+      dy_mean_t[size_t(c)] = training ? T(sums[size_t(2 * c)] / double(N)) : T(0);
+      scale_t[size_t(c)] = T(invstd * double(w.get(c, T(1))));
+    }
+    parallel_for(0, g.B * g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1)),
                  [&](int64_t lo, int64_t hi) {
-                   for (int64_t c = lo; c < hi; ++c) {
-                     const double mean = double(mean_in[c]), invstd = double(invstd_in[c]);
-                     double sum_dy = 0, sum_dy_xmu = 0;  // Σ dy, Σ dy·(x - mean)
-                     if (need_sums) {
-                       for (int64_t bi = 0; bi < g.B; ++bi) {
-                         const T* p = x + (bi * g.C + c) * g.S;
-                         const T* d = gy + (bi * g.C + c) * g.S;
-                         for (int64_t s = 0; s < g.S; ++s) {
-                           sum_dy += double(d[s]);
-                           sum_dy_xmu += double(d[s]) * (double(p[s]) - mean);
-                         }
-                       }
-                     }
-                     if (gw) gw[c] = T(sum_dy_xmu * invstd);
-                     if (gb) gb[c] = T(sum_dy);
-                     if (!gx) continue;
-                     const double wc = double(w.get(c, T(1)));
-                     // Training: dx = w·invstd·(dy - mean(dy) - (x - mean)·invstd²·mean(dy·(x -
-                     // mean))); eval: the statistics are constants, dx = w·invstd·dy.
-                     const T k = training ? T(sum_dy_xmu * invstd * invstd / double(N)) : T(0);
-                     const T dy_mean = training ? T(sum_dy / double(N)) : T(0);
-                     const T m = T(mean), scale = T(invstd * wc);
-                     for (int64_t bi = 0; bi < g.B; ++bi) {
-                       const T* p = x + (bi * g.C + c) * g.S;
-                       const T* d = gy + (bi * g.C + c) * g.S;
-                       T* q = gx + (bi * g.C + c) * g.S;
-                       for (int64_t s = 0; s < g.S; ++s)
-                         q[s] = (d[s] - dy_mean - (p[s] - m) * k) * scale;
-                     }
+                   for (int64_t r = lo; r < hi; ++r) {
+                     const size_t c = size_t(r % g.C);
+                     const T m = mean_t[c], k = k_t[c], dm = dy_mean_t[c], sc = scale_t[c];
+                     const T* p = x + r * g.S;
+                     const T* d = gy + r * g.S;
+                     T* q = gx + r * g.S;
+                     for (int64_t s = 0; s < g.S; ++s) q[s] = (d[s] - dm - (p[s] - m) * k) * sc;
                    }
                  });
   });
@@ -172,15 +261,11 @@ void CpuBackend::layer_norm(const Tensor& out, const Tensor& save_mean, const Te
                    for (int64_t r = lo; r < hi; ++r) {
                      const T* p = x + r * N;
                      T* q = y + r * N;
-                     double sum = 0;
-                     for (int64_t j = 0; j < N; ++j) sum += double(p[j]);
-                     const double mean = sum / double(N);
-                     double sq = 0;
-                     for (int64_t j = 0; j < N; ++j) {
-                       double d = double(p[j]) - mean;
-                       sq += d * d;
-                     }
-                     const double rstd = 1.0 / std::sqrt(sq / double(N) + eps);
+                     double sum = 0, sumsq = 0;
+                     moments(p, N, p[0], &sum, &sumsq);  // shifted by the row's first value
+                     const double d_mean = sum / double(N);
+                     const double var = std::max(sumsq / double(N) - d_mean * d_mean, 0.0);
+                     const double mean = double(p[0]) + d_mean, rstd = 1.0 / std::sqrt(var + eps);
                      mean_out[r] = T(mean);
                      rstd_out[r] = T(rstd);
                      const T m = T(mean), rs = T(rstd);
@@ -224,7 +309,6 @@ void CpuBackend::layer_norm_backward(const Tensor& grad_input, const Tensor& gra
     // (K, 2, N): Σ dy·x̂ and Σ dy per column, per chunk.
     std::vector<double> partial(affine ? size_t(K * 2 * N) : 0, 0.0);
     parallel_for(0, K, 1, [&](int64_t k0, int64_t k1) {
-      std::vector<double> xhat(static_cast<size_t>(N));
       for (int64_t k = k0; k < k1; ++k) {
         double* pw = affine ? partial.data() + k * 2 * N : nullptr;
         double* pb = affine ? pw + N : nullptr;
@@ -232,26 +316,19 @@ void CpuBackend::layer_norm_backward(const Tensor& grad_input, const Tensor& gra
         for (int64_t r = k * rows_per_chunk; r < r_end; ++r) {
           const T* p = x + r * N;
           const T* d = gy + r * N;
-          const double mean = double(mean_in[r]), rstd = double(rstd_in[r]);
-          double sum_g = 0, sum_g_xhat = 0;  // Σ dy·w, Σ dy·w·x̂
-          for (int64_t j = 0; j < N; ++j) {
-            const double xh = (double(p[j]) - mean) * rstd;
-            const double gw = double(d[j]) * (w ? double(w[j]) : 1.0);
-            xhat[size_t(j)] = xh;
-            sum_g += gw;
-            sum_g_xhat += gw * xh;
-            if (affine) {
-              pw[j] += double(d[j]) * xh;
-              pb[j] += double(d[j]);
-            }
-          }
+          const T mean = mean_in[r], rstd = rstd_in[r];
+          double sum_g = 0, sum_g_xhat = 0;  // Σ g, Σ g·x̂ with g = dy·w
+          add_layer_norm_row_sums(LnRowGrad<T>{p, d, w, N, mean, rstd}, &sum_g, &sum_g_xhat, pw,
+                                  pb);
           if (!gx) continue;
-          // dx = rstd·(g - mean(g) - x̂·mean(g·x̂)) with g = dy·w
-          const double a = sum_g / double(N), c = sum_g_xhat / double(N);
+          // dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), the row still in L1.
+          const T a = T(sum_g / double(N)), c = T(sum_g_xhat / double(N));
           T* q = gx + r * N;
-          for (int64_t j = 0; j < N; ++j) {
-            const double gw = double(d[j]) * (w ? double(w[j]) : 1.0);
-            q[j] = T(rstd * (gw - a - xhat[size_t(j)] * c));
+          if (w) {
+            for (int64_t j = 0; j < N; ++j)
+              q[j] = rstd * (d[j] * w[j] - a - (p[j] - mean) * rstd * c);
+          } else {
+            for (int64_t j = 0; j < N; ++j) q[j] = rstd * (d[j] - a - (p[j] - mean) * rstd * c);
           }
         }
       }

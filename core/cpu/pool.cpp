@@ -124,6 +124,39 @@ inline void max_window(const T* in, int64_t W, int64_t h0, int64_t h1, int64_t d
   *out_index = arg;
 }
 
+// max_window for a K×K window with no dilation that lies inside the plane:
+// the same selection, with constant trip counts the compiler unrolls (the
+// generic loop's variable steps cost several times more per tap).
+template <int K, typename T>
+inline void max_window_inside(const T* in, int64_t W, int64_t h0, int64_t w0, T* out,
+                              int64_t* out_index) {
+  T best = -std::numeric_limits<T>::infinity();
+  int64_t arg = h0 * W + w0;
+  for (int dh = 0; dh < K; ++dh) {
+    const T* row = in + (h0 + dh) * W + w0;
+    for (int dw = 0; dw < K; ++dw) {
+      const T v = row[dw];
+      const bool take = (v > best) | (v != v);
+      best = take ? v : best;
+      arg = take ? (h0 + dh) * W + w0 + dw : arg;
+    }
+  }
+  *out = best;
+  *out_index = arg;
+}
+
+// Σ of n contiguous values in double over 8 independent lanes, which the
+// compiler vectorises (one running sum would be a serial chain of adds).
+template <typename T>
+double plane_sum(const T* x, int64_t n) {
+  double lane[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) lane[k] += double(x[i + k]);
+  for (int k = 0; i < n; ++i, ++k) lane[k] += double(x[i]);
+  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
 // PyTorch's avg_pool2d window: the divisor counts padding (clipped to the
 // padded input) when count_include_pad, else only the real elements.
 struct AvgWindow {
@@ -155,6 +188,8 @@ void CpuBackend::max_pool2d(const Tensor& out, const Tensor& indices, const Tens
     int64_t* ix = indices.data_ptr<int64_t>();
     const int64_t span_h = (p.kernel_h - 1) * p.dilation_h + 1;
     const int64_t span_w = (p.kernel_w - 1) * p.dilation_w + 1;
+    const bool square2or3 = p.kernel_h == p.kernel_w && (p.kernel_h == 2 || p.kernel_h == 3) &&
+                            p.dilation_h == 1 && p.dilation_w == 1;
     parallel_for(0, g.P, plane_grain(g, p.kernel_h * p.kernel_w), [&](int64_t lo, int64_t hi) {
       for (int64_t pl = lo; pl < hi; ++pl) {
         const T* xp = x + pl * g.H * g.W;
@@ -165,6 +200,13 @@ void CpuBackend::max_pool2d(const Tensor& out, const Tensor& indices, const Tens
           int64_t h1 = std::min(hs + span_h, g.H), h0 = first_tap(hs, p.dilation_h);
           for (int64_t ow = 0; ow < g.OW; ++ow) {
             int64_t ws = ow * p.stride_w - p.pad_w;
+            if (square2or3 && hs >= 0 && hs + span_h <= g.H && ws >= 0 && ws + span_w <= g.W) {
+              if (p.kernel_h == 2)
+                max_window_inside<2>(xp, g.W, hs, ws, yp + oh * g.OW + ow, ip + oh * g.OW + ow);
+              else
+                max_window_inside<3>(xp, g.W, hs, ws, yp + oh * g.OW + ow, ip + oh * g.OW + ow);
+              continue;
+            }
             int64_t w1 = std::min(ws + span_w, g.W), w0 = first_tap(ws, p.dilation_w);
             max_window(xp, g.W, h0, h1, p.dilation_h, w0, w1, p.dilation_w, yp + oh * g.OW + ow,
                        ip + oh * g.OW + ow);
@@ -285,6 +327,10 @@ void CpuBackend::adaptive_avg_pool2d(const Tensor& out, const Tensor& input) {
       for (int64_t pl = lo; pl < hi; ++pl) {
         const T* xp = x + pl * g.H * g.W;
         T* yp = y + pl * g.OH * g.OW;
+        if (g.OH == 1 && g.OW == 1) {  // global pooling: one contiguous sum
+          yp[0] = T(plane_sum(xp, g.H * g.W) / double(g.H * g.W));
+          continue;
+        }
         for (int64_t oh = 0; oh < g.OH; ++oh) {
           int64_t h0 = bh.start(oh), h1 = bh.end(oh);
           std::fill(acc.begin(), acc.end(), 0.0);
