@@ -3,7 +3,7 @@
 // 2→1 7×7 spatial-attention conv and ViT's 4×4 stride-4 patch embedding.
 //
 //   bench_conv [--threads N] [--reps R] [--batch B] [--cpu-clock]
-//              [--peak GFLOPS] [--sgemm]
+//              [--peak GFLOPS] [--sgemm] [--layer SUBSTRING]
 //
 // Per layer it times forward, backward-input and backward-weight (each
 // 2·B·O·OH·OW·C·KH·KW flops) and prints GFLOP/s, the three together in ms,
@@ -127,6 +127,12 @@ struct Layer {
   int resnet20_count;  // how often ResNet-20 has it (0: not in ResNet-20)
 };
 
+const char* parse_str(int argc, char** argv, const char* name, const char* fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return fallback;
+}
+
 int parse_int(int argc, char** argv, const char* name, int fallback) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], name) == 0) return std::atoi(argv[i + 1]);
@@ -147,7 +153,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::printf(
           "usage: %s [--threads N] [--reps R] [--batch B] [--cpu-clock] [--peak GFLOPS] "
-          "[--sgemm]\n",
+          "[--sgemm] [--layer SUBSTRING]\n",
           argv[0]);
       return 0;
     }
@@ -195,7 +201,9 @@ int main(int argc, char** argv) {
   };
   Backend& be = backend(kCPU);
   double step_ms = 0, step_flops = 0;
+  const char* only = parse_str(argc, argv, "--layer", "");
   for (const Layer& l : layers) {
+    if (!std::strstr(l.name, only)) continue;
     const int64_t C = l.c, O = l.o, H = l.hw, K = l.k;
     const int64_t OH = (H + 2 * l.pad - K) / l.stride + 1;
     Conv2dParams p;

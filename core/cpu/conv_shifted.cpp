@@ -134,38 +134,65 @@ int64_t images_per_chunk(const PlaneGeometry& p, int64_t images) {
                              std::max<int64_t>(images, 1));
 }
 
+// Splits one input row into its sw column phases: phase[bw][j] = src[j·sw + bw],
+// zero up to in_w.
+void split_row(const float* src, int64_t W, int64_t sw, float* const* phase, int64_t in_w) {
+  if (sw == 1) {
+    std::memcpy(phase[0], src, size_t(W) * sizeof(float));
+    std::fill(phase[0] + W, phase[0] + in_w, 0.0f);
+    return;
+  }
+  if (sw == 2) {  // the common stride: a loop the compiler vectorises
+    float* even = phase[0];
+    float* odd = phase[1];
+    const int64_t pairs = W / 2;
+    for (int64_t j = 0; j < pairs; ++j) even[j] = src[2 * j], odd[j] = src[2 * j + 1];
+    if (W % 2) even[pairs] = src[W - 1];
+    std::fill(even + (W + 1) / 2, even + in_w, 0.0f);
+    std::fill(odd + pairs, odd + in_w, 0.0f);
+    return;
+  }
+  for (int64_t bw = 0; bw < sw; ++bw) {
+    const int64_t cols = bw < W ? ceil_div(W - bw, sw) : 0;
+    for (int64_t j = 0; j < cols; ++j) phase[bw][j] = src[j * sw + bw];
+    std::fill(phase[bw] + cols, phase[bw] + in_w, 0.0f);
+  }
+}
+
 // X ← images [n0, n0 + nb) of src (B, C, H, W), each channel split into its
 // sh × sw stride phases: virtual channel (c·sh + bh)·sw + bw holds
-// src[c][i·sh + bh][j·sw + bw], zero beyond the input.
+// src[c][i·sh + bh][j·sw + bw], zero beyond the input. Each source row is
+// read once and split into the sw phases of its row phase bh.
 void fill_layout(const Layout& l, const float* src, int64_t C, int64_t H, int64_t W, int64_t sh,
                  int64_t sw, int64_t n0, float* x) {
-  for (int64_t v = 0; v < l.chans; ++v) {
-    const int64_t c = v / (sh * sw), bh = (v / sw) % sh, bw = v % sw;
-    const int64_t rows = bh < H ? ceil_div(H - bh, sh) : 0;
-    const int64_t cols = bw < W ? ceil_div(W - bw, sw) : 0;
+  std::vector<float*> rows(static_cast<size_t>(sw));
+  for (int64_t v = 0; v < l.chans; ++v) {  // the zero rows above each image and at the end
     float* d = x + v * l.cstride;
     std::fill(d, d + l.gap_h * l.wq, 0.0f);
-    d += l.gap_h * l.wq;
     for (int64_t n = 0; n < l.nb; ++n) {
-      const float* s = src + ((n0 + n) * C + c) * H * W + bh * W + bw;
-      for (int64_t i = 0; i < l.in_h; ++i, d += l.wq) {
-        std::fill(d, d + l.gap_w, 0.0f);
-        float* row = d + l.gap_w;
-        int64_t j = 0;
-        if (i < rows) {
-          const float* sr = s + i * sh * W;
-          if (sw == 1)
-            std::memcpy(row, sr, size_t(cols) * sizeof(float)), j = cols;
-          else
-            for (; j < cols; ++j) row[j] = sr[j * sw];
-        }
-        std::fill(row + j, row + l.in_w, 0.0f);
-      }
-      std::fill(d, d + l.gap_h * l.wq, 0.0f);
-      d += l.gap_h * l.wq;
+      float* below = d + (l.gap_h + n * l.blk + l.in_h) * l.wq;
+      std::fill(below, below + l.gap_h * l.wq, 0.0f);
     }
   }
   std::fill(x + l.chans * l.cstride, x + l.x_len, 0.0f);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t bh = 0; bh < sh; ++bh)
+      for (int64_t n = 0; n < l.nb; ++n) {
+        const float* plane = src + ((n0 + n) * C + c) * H * W;
+        for (int64_t i = 0; i < l.in_h; ++i) {
+          const int64_t row = (l.gap_h + n * l.blk + i) * l.wq;
+          for (int64_t bw = 0; bw < sw; ++bw) {
+            float* d = x + ((c * sh + bh) * sw + bw) * l.cstride + row;
+            std::fill(d, d + l.gap_w, 0.0f);
+            rows[size_t(bw)] = d + l.gap_w;
+          }
+          const int64_t ih = i * sh + bh;
+          if (ih < H)
+            split_row(plane + ih * W, W, sw, rows.data(), l.in_w);
+          else
+            for (float* r : rows) std::fill(r, r + l.in_w, 0.0f);
+        }
+      }
 }
 
 // Where a chunk's results go: channels [0, M) of images [n0, n0 + nb) of a
@@ -215,6 +242,23 @@ void load_grad_output(const Layout& l, const float* gy, int64_t M, int64_t OH, i
     }
     std::fill(d + l.q, d + l.q_padded, 0.0f);
   }
+}
+
+// The inverse of split_row: dst[j·sw + bw] = phase[bw][j] for the W columns.
+void merge_row(const float* const* phase, int64_t W, int64_t sw, float* dst) {
+  if (sw == 1) {
+    std::memcpy(dst, phase[0], size_t(W) * sizeof(float));
+    return;
+  }
+  if (sw == 2) {
+    const float* even = phase[0];
+    const float* odd = phase[1];
+    const int64_t pairs = W / 2;
+    for (int64_t j = 0; j < pairs; ++j) dst[2 * j] = even[j], dst[2 * j + 1] = odd[j];
+    if (W % 2) dst[W - 1] = even[pairs];
+    return;
+  }
+  for (int64_t iw = 0; iw < W; ++iw) dst[iw] = phase[iw % sw][iw / sw];
 }
 
 // panels[p][t][i] = a(p·mr + i, t), zero for rows ≥ M.
@@ -302,14 +346,13 @@ void shifted_backward_input(const ConvShape& s, const float* gy, const float* w,
   struct Phase {
     std::vector<Tap> taps;
     std::vector<int64_t> weight_index;  // w index of (o, c = 0, ki, kj) per tap
-    int64_t out_h, out_w, bh, bw;
     float* panels;
   };
   std::vector<Phase> phases;
   std::vector<Tap> all_taps;
   for (int64_t bh = 0; bh < std::min(s.sh, s.H); ++bh)
     for (int64_t bw = 0; bw < std::min(s.sw, s.W); ++bw) {
-      Phase ph{{}, {}, ceil_div(s.H - bh, s.sh), ceil_div(s.W - bw, s.sw), bh, bw, nullptr};
+      Phase ph{{}, {}, nullptr};
       for (int64_t o = 0; o < s.O; ++o)
         for (int64_t ki = 0; ki < s.KH; ++ki)
           for (int64_t kj = 0; kj < s.KW; ++kj) {
@@ -333,21 +376,34 @@ void shifted_backward_input(const ConvShape& s, const float* gy, const float* w,
         M, T, k.mr, [&](int64_t c, int64_t t) { return w[ph.weight_index[t] + c * KK]; }, panels);
     panels += round_up(M, k.mr) * T;
   }
+  // Each phase's result goes to its own region of Y; gx rows are then written
+  // once, interleaving the column phases.
   const int64_t nb_max = images_per_chunk(pg, ceil_div(s.B, get_num_threads()));
+  const int64_t phase_cols = std::min(s.sw, s.W);
   parallel_for(0, s.B, 1, [&](int64_t lo, int64_t hi) {
     ThreadScratch& ts = thread_scratch();
+    std::vector<const float*> src(static_cast<size_t>(phase_cols));
     for (int64_t n0 = lo; n0 < hi; n0 += nb_max) {
       const Layout l = make_layout(pg, std::min(nb_max, hi - n0), k.q_align);
       float* xb = ts.x.get(l.x_len);
       fill_layout(l, gy, s.O, s.OH, s.OW, 1, 1, n0, xb);
-      float* yb = ts.y.get(round_up(M, k.mr) * l.q_padded);
-      for (const Phase& ph : phases) {
+      const int64_t ldy = l.q_padded, phase_stride = round_up(M, k.mr) * ldy;
+      float* yb = ts.y.get(int64_t(phases.size()) * phase_stride);
+      for (size_t i = 0; i < phases.size(); ++i) {
+        const Phase& ph = phases[i];
         compute_offsets(l, ph.taps, ts.off);
-        forward_all_panels(k, ph.panels, M, int64_t(ph.taps.size()), ts.off.data(), l, xb, yb,
-                           l.q_padded);
-        const OutputPlane out{gx, s.C, s.H, s.W, ph.out_h, ph.out_w, s.sh, s.sw, ph.bh, ph.bw};
-        store_output(l, yb, l.q_padded, out, nullptr, n0);
+        forward_all_panels(k, ph.panels, M, int64_t(ph.taps.size()), ts.off.data(), l, xb,
+                           yb + int64_t(i) * phase_stride, ldy);
       }
+      for (int64_t c = 0; c < s.C; ++c)
+        for (int64_t n = 0; n < l.nb; ++n)
+          for (int64_t ih = 0; ih < s.H; ++ih) {
+            const int64_t bh = ih % s.sh, r = ih / s.sh;
+            for (int64_t bw = 0; bw < phase_cols; ++bw)
+              src[size_t(bw)] =
+                  yb + (bh * phase_cols + bw) * phase_stride + c * ldy + l.row_start(n, r);
+            merge_row(src.data(), s.W, s.sw, gx + (((n0 + n) * s.C + c) * s.H + ih) * s.W);
+          }
     }
   });
 }
