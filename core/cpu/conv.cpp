@@ -1,4 +1,6 @@
-// conv2d on the CPU: im2col + GEMM (OpenBLAS). The batch is processed in
+// conv2d on the CPU. float32 without groups runs on the shifted-tap kernels
+// of conv_shifted.h (no im2col, heed's own micro-kernels); float64 and grouped
+// convolutions on im2col + GEMM (OpenBLAS), below. The batch is processed in
 // chunks of nb images whose im2col buffer `col` (R, nb·P) fits in the
 // caches, columns ordered (image, oh, ow). Per chunk and per group:
 //   forward          y_g (Og × N)   = W_g (Og × K) · col_g (K × N)
