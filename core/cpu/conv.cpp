@@ -1,4 +1,6 @@
-// conv2d on the CPU: im2col + GEMM (OpenBLAS). The batch is processed in
+// conv2d on the CPU. float32 without groups runs on the shifted-tap kernels
+// of conv_shifted.h (no im2col, heed's own micro-kernels); float64 and grouped
+// convolutions on im2col + GEMM (OpenBLAS), below. The batch is processed in
 // chunks of nb images whose im2col buffer `col` (R, nb·P) fits in the
 // caches, columns ordered (image, oh, ow). Per chunk and per group:
 //   forward          y_g (Og × N)   = W_g (Og × K) · col_g (K × N)
@@ -20,7 +22,9 @@
 // these kernels are tested against is in tests/core/test_conv.cpp.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
+#include "core/cpu/conv_shifted.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/parallel.h"
 
@@ -66,6 +70,13 @@ Geom make_geom(const Tensor& input, const Tensor& weight, const Tensor& out,
              "conv2d (cpu): inconsistent shapes input ", shape_str(input.shape()), ", weight ",
              shape_str(weight.shape()), ", output ", shape_str(out.shape()));
   return g;
+}
+
+// float32 convolutions without groups run on the shifted-tap kernels
+// (conv_shifted.h); the rest (float64, groups) on im2col + GEMM below.
+bool use_shifted(const Geom& g, DType dtype, conv::ConvShape& s) {
+  s = {g.B, g.C, g.H, g.W, g.O, g.KH, g.KW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw};
+  return dtype == kFloat32 && g.G == 1 && conv::shifted_supported(s);
 }
 
 // Images per chunk.
@@ -384,6 +395,13 @@ void conv2d_backward_weight_impl(CpuBackend& be, const Geom& g, T* gw, T* gb, co
     std::fill(gw, gw + g.O * K, T(0));
     return;
   }
+  if constexpr (std::is_same_v<T, float>) {
+    conv::ConvShape s;
+    if (use_shifted(g, kFloat32, s)) {
+      conv::shifted_backward_weight(s, gy, x, gw);
+      return;
+    }
+  }
   if (g.direct()) {
     // gW_g (Og × Cg) += gy[n]_g (Og × P) · x[n]_gᵀ (P × Cg), one image at a time.
     for (int64_t n = 0; n < g.B; ++n) {
@@ -441,7 +459,11 @@ void CpuBackend::conv2d(const Tensor& out, const Tensor& input, const Tensor& we
                  (bias.is_contiguous() && bias.dtype() == out.dtype() && bias.numel() == g.O),
              "conv2d (cpu): bias must be a contiguous (", g.O, ") tensor of the output's dtype");
   if (out.numel() == 0) return;
-  if (out.dtype() == kFloat32)
+  conv::ConvShape s;
+  if (use_shifted(g, out.dtype(), s))
+    conv::shifted_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(),
+                          bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>());
+  else if (out.dtype() == kFloat32)
     conv2d_forward<float>(*this, g, out.data_ptr<float>(), input.data_ptr<float>(),
                           weight.data_ptr<float>(),
                           bias.defined() ? bias.data_ptr<float>() : nullptr);
@@ -459,7 +481,11 @@ void CpuBackend::conv2d_backward_input(const Tensor& grad_input, const Tensor& g
     fill(grad_input, 0);
     return;
   }
-  if (grad_out.dtype() == kFloat32)
+  conv::ConvShape s;
+  if (use_shifted(g, grad_out.dtype(), s))
+    conv::shifted_backward_input(s, grad_out.data_ptr<float>(), weight.data_ptr<float>(),
+                                 grad_input.data_ptr<float>());
+  else if (grad_out.dtype() == kFloat32)
     conv2d_backward_input_impl<float>(*this, g, grad_input.data_ptr<float>(),
                                       grad_out.data_ptr<float>(), weight.data_ptr<float>());
   else

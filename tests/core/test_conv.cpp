@@ -8,6 +8,8 @@
 #include <map>
 #include <sstream>
 
+#include "core/backend.h"
+#include "core/cpu/isa.h"
 #include "support/gradcheck_cases.h"
 
 using namespace heed;
@@ -181,6 +183,57 @@ TEST_CASE("conv2d kernels match the direct reference", "[conv]") {
       for (const RefConv& r : shapes)
         for (bool bias : {false, true}) check_against_reference(r, dt, bias);
   }
+  set_num_threads(threads);
+}
+
+TEST_CASE("conv2d float32 shifted-tap kernels match the reference on every ISA", "[conv]") {
+  // float32 without groups runs on core/cpu/conv_shifted.cpp; each ISA's
+  // micro-kernels (and their row / tap / position tails) are checked here.
+  // Tolerance: the reference sums in double from the same float32 inputs;
+  // the kernels sum at most ~4·10^3 products of N(0, 1) values in float32,
+  // whose rounding error (~√n · 2^-24 · |partial sums|) stays far below
+  // 1e-4 · (1 + |result|).
+  // {B, C, H, W, O, KH, KW, sh, sw, ph, pw, dh, dw, G}
+  const std::vector<RefConv> shapes = {
+      {2, 3, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},   // ResNet stem, 3 input channels
+      {3, 16, 8, 8, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // 17 outputs: row tails of every tile
+      {1, 17, 11, 13, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1},   // odd sizes, batch 1, 17 inputs
+      {5, 5, 15, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1},     // stride 2, odd image sizes
+      {3, 16, 16, 16, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1},  // ResNet downsampling 3×3
+      {3, 8, 9, 9, 12, 1, 1, 2, 2, 0, 0, 1, 1, 1},     // ResNet 1×1 stride-2 shortcut, odd size
+      {3, 2, 16, 16, 1, 7, 7, 1, 1, 3, 3, 1, 1, 1},    // CBAM spatial attention 2→1 7×7
+      {2, 3, 16, 16, 19, 4, 4, 4, 4, 0, 0, 1, 1, 1},   // ViT patch embedding
+      {3, 1, 7, 6, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1},      // padding 0, one input channel
+      {2, 4, 10, 9, 6, 3, 2, 1, 2, 2, 0, 2, 1, 1},     // dilation, mixed strides, non-square
+      {3, 5, 6, 7, 9, 1, 1, 1, 1, 0, 0, 1, 1, 1},      // 1×1
+      {1, 3, 5, 5, 4, 5, 5, 3, 2, 3, 1, 1, 1, 1},      // padding 3 > stride, kernel 5
+      {13, 6, 5, 4, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1},     // many tiny images per chunk
+  };
+  const int threads = get_num_threads();
+  for (cpu::Isa isa : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512}) {
+    cpu::IsaCapGuard cap(isa);
+    INFO("isa cap " << cpu::isa_name(isa) << ", running " << cpu::isa_name(cpu::cpu_isa()));
+    for (int t : {1, 2}) {
+      set_num_threads(t);
+      for (const RefConv& r : shapes)
+        for (bool bias : {false, true}) check_against_reference(r, kFloat32, bias);
+    }
+  }
+  set_num_threads(threads);
+}
+
+TEST_CASE("conv2d float32 weight gradient does not depend on scheduling", "[conv]") {
+  // Per-thread partial sums are added in a fixed order: two runs with two
+  // threads give the same bits.
+  const int threads = get_num_threads();
+  set_num_threads(2);
+  Tensor x = randn({9, 16, 12, 12}), w = randn({8, 16, 3, 3}), gy = randn({9, 8, 12, 12});
+  Tensor gw1 = empty({8, 16, 3, 3}), gw2 = empty({8, 16, 3, 3});
+  Conv2dParams p;
+  p.pad_h = p.pad_w = 1;
+  backend(kCPU).conv2d_backward_weight(gw1, Tensor(), gy, x, p);
+  backend(kCPU).conv2d_backward_weight(gw2, Tensor(), gy, x, p);
+  CHECK(gw1.to_vector<float>() == gw2.to_vector<float>());
   set_num_threads(threads);
 }
 

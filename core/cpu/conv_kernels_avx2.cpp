@@ -1,0 +1,139 @@
+// AVX2 micro-kernels of the shifted-tap convolution (see conv_kernels.h); the
+// AVX-512 file explains the scheme. With 16 ymm registers the tiles are
+// smaller: forward 4 rows × 24 positions (12 accumulators), weight grad
+// 3 rows × 3 taps (9 accumulators).
+#include "core/cpu/conv_kernels.h"
+
+#if HEED_X86_KERNELS
+#include <immintrin.h>
+
+namespace heed::cpu::conv {
+namespace {
+
+constexpr int kMr = 4;        // forward rows per panel
+constexpr int kNv = 3;        // forward ymm vectors per row (24 positions)
+constexpr int kNr = kNv * 8;  // forward positions per tile
+constexpr int kWgRows = 3;    // weight-grad rows per tile
+constexpr int kWgTaps = 3;    // weight-grad taps per tile
+
+HEED_TARGET_AVX2 inline float horizontal_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+template <int MR>
+HEED_TARGET_AVX2 void forward_tiles(const float* panel, const int64_t* off, int64_t taps,
+                                    const float* x, int64_t q, float* y, int64_t ldy) {
+  for (int64_t q0 = 0; q0 < q; q0 += kNr) {
+    __m256 acc[MR][kNv];
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 3
+      for (int j = 0; j < kNv; ++j) acc[i][j] = _mm256_setzero_ps();
+    const float* xq = x + q0;
+    const float* a = panel;
+    for (int64_t t = 0; t < taps; ++t, a += kMr) {
+      const float* xt = xq + off[t];
+      __m256 v[kNv];
+#pragma GCC unroll 3
+      for (int j = 0; j < kNv; ++j) v[j] = _mm256_loadu_ps(xt + 8 * j);
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; ++i) {
+        const __m256 ai = _mm256_broadcast_ss(a + i);
+#pragma GCC unroll 3
+        for (int j = 0; j < kNv; ++j) acc[i][j] = _mm256_fmadd_ps(ai, v[j], acc[i][j]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 3
+      for (int j = 0; j < kNv; ++j) _mm256_storeu_ps(y + i * ldy + q0 + 8 * j, acc[i][j]);
+  }
+}
+
+HEED_TARGET_AVX2 void forward(const float* panel, int m_rows, const int64_t* off, int64_t taps,
+                              const float* x, int64_t q, float* y, int64_t ldy) {
+  switch (m_rows) {
+    case 4:
+      return forward_tiles<4>(panel, off, taps, x, q, y, ldy);
+    case 3:
+      return forward_tiles<3>(panel, off, taps, x, q, y, ldy);
+    case 2:
+      return forward_tiles<2>(panel, off, taps, x, q, y, ldy);
+    default:
+      return forward_tiles<1>(panel, off, taps, x, q, y, ldy);
+  }
+}
+
+template <int MR, int TR>
+HEED_TARGET_AVX2 void weight_grad_tile(const float* g, int64_t ldg, const int64_t* off,
+                                       const float* x, int64_t q, float* gw, int64_t ldw) {
+  __m256 acc[MR][TR];
+#pragma GCC unroll 3
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 3
+    for (int j = 0; j < TR; ++j) acc[i][j] = _mm256_setzero_ps();
+  const float* xt[TR];
+#pragma GCC unroll 3
+  for (int j = 0; j < TR; ++j) xt[j] = x + off[j];
+  for (int64_t p = 0; p < q; p += 8) {
+    __m256 gv[MR];
+#pragma GCC unroll 3
+    for (int i = 0; i < MR; ++i) gv[i] = _mm256_loadu_ps(g + i * ldg + p);
+#pragma GCC unroll 3
+    for (int j = 0; j < TR; ++j) {
+      const __m256 xv = _mm256_loadu_ps(xt[j] + p);
+#pragma GCC unroll 3
+      for (int i = 0; i < MR; ++i) acc[i][j] = _mm256_fmadd_ps(gv[i], xv, acc[i][j]);
+    }
+  }
+#pragma GCC unroll 3
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 3
+    for (int j = 0; j < TR; ++j) gw[i * ldw + j] += horizontal_sum(acc[i][j]);
+}
+
+template <int MR>
+HEED_TARGET_AVX2 void weight_grad_rows(const float* g, int64_t ldg, const int64_t* off,
+                                       int64_t taps, const float* x, int64_t q, float* gw,
+                                       int64_t ldw) {
+  int64_t t = 0;
+  for (; t + kWgTaps <= taps; t += kWgTaps)
+    weight_grad_tile<MR, kWgTaps>(g, ldg, off + t, x, q, gw + t, ldw);
+  switch (taps - t) {
+    case 2:
+      return weight_grad_tile<MR, 2>(g, ldg, off + t, x, q, gw + t, ldw);
+    case 1:
+      return weight_grad_tile<MR, 1>(g, ldg, off + t, x, q, gw + t, ldw);
+    default:
+      return;
+  }
+}
+
+HEED_TARGET_AVX2 void weight_grad(const float* g, int64_t ldg, int m_rows, const int64_t* off,
+                                  int64_t taps, const float* x, int64_t q, float* gw, int64_t ldw) {
+  int m = 0;
+  for (; m + kWgRows <= m_rows; m += kWgRows)
+    weight_grad_rows<kWgRows>(g + m * ldg, ldg, off, taps, x, q, gw + m * ldw, ldw);
+  switch (m_rows - m) {
+    case 2:
+      return weight_grad_rows<2>(g + m * ldg, ldg, off, taps, x, q, gw + m * ldw, ldw);
+    case 1:
+      return weight_grad_rows<1>(g + m * ldg, ldg, off, taps, x, q, gw + m * ldw, ldw);
+    default:
+      return;
+  }
+}
+
+}  // namespace
+
+const ShiftedKernels& avx2_kernels() {
+  static const ShiftedKernels k{Isa::Avx2, kMr, kNr, forward, weight_grad};
+  return k;
+}
+
+}  // namespace heed::cpu::conv
+
+#endif  // HEED_X86_KERNELS

@@ -1,0 +1,160 @@
+// AVX-512 micro-kernels of the shifted-tap convolution (see conv_kernels.h).
+//
+// Forward: a register tile of 8 rows of A × 48 output positions (24 zmm
+// accumulators). Per tap: 3 unaligned loads of X, 8 broadcasts of A (folded
+// into the FMAs as {1to16} memory operands), 24 FMAs; the accumulators stay
+// in registers over all taps, so Y is written once.
+// Weight grad: a tile of 4 rows of G × 6 taps (24 accumulators) summed over
+// q 16 lanes at a time, reduced horizontally once per call.
+// Smaller row / tap counts at the edges get their own instantiation.
+#include "core/cpu/conv_kernels.h"
+
+#if HEED_X86_KERNELS
+// GCC 12's AVX-512 headers read "undefined" registers that
+// -Wuninitialized flags once inlined (e.g. in _mm512_reduce_add_ps).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+namespace heed::cpu::conv {
+namespace {
+
+constexpr int kMr = 8;         // forward rows per panel
+constexpr int kNv = 3;         // forward zmm vectors per row (48 positions)
+constexpr int kNr = kNv * 16;  // forward positions per tile
+constexpr int kWgRows = 4;     // weight-grad rows per tile
+constexpr int kWgTaps = 6;     // weight-grad taps per tile
+
+template <int MR>
+HEED_TARGET_AVX512 void forward_tiles(const float* panel, const int64_t* off, int64_t taps,
+                                      const float* x, int64_t q, float* y, int64_t ldy) {
+  for (int64_t q0 = 0; q0 < q; q0 += kNr) {
+    __m512 acc[MR][kNv];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 3
+      for (int j = 0; j < kNv; ++j) acc[i][j] = _mm512_setzero_ps();
+    const float* xq = x + q0;
+    const float* a = panel;
+    for (int64_t t = 0; t < taps; ++t, a += kMr) {
+      const float* xt = xq + off[t];
+      __m512 v[kNv];
+#pragma GCC unroll 3
+      for (int j = 0; j < kNv; ++j) v[j] = _mm512_loadu_ps(xt + 16 * j);
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        const __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 3
+        for (int j = 0; j < kNv; ++j) acc[i][j] = _mm512_fmadd_ps(ai, v[j], acc[i][j]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 3
+      for (int j = 0; j < kNv; ++j) _mm512_storeu_ps(y + i * ldy + q0 + 16 * j, acc[i][j]);
+  }
+}
+
+HEED_TARGET_AVX512 void forward(const float* panel, int m_rows, const int64_t* off, int64_t taps,
+                                const float* x, int64_t q, float* y, int64_t ldy) {
+  switch (m_rows) {
+    case 8:
+      return forward_tiles<8>(panel, off, taps, x, q, y, ldy);
+    case 7:
+      return forward_tiles<7>(panel, off, taps, x, q, y, ldy);
+    case 6:
+      return forward_tiles<6>(panel, off, taps, x, q, y, ldy);
+    case 5:
+      return forward_tiles<5>(panel, off, taps, x, q, y, ldy);
+    case 4:
+      return forward_tiles<4>(panel, off, taps, x, q, y, ldy);
+    case 3:
+      return forward_tiles<3>(panel, off, taps, x, q, y, ldy);
+    case 2:
+      return forward_tiles<2>(panel, off, taps, x, q, y, ldy);
+    default:
+      return forward_tiles<1>(panel, off, taps, x, q, y, ldy);
+  }
+}
+
+template <int MR, int TR>
+HEED_TARGET_AVX512 void weight_grad_tile(const float* g, int64_t ldg, const int64_t* off,
+                                         const float* x, int64_t q, float* gw, int64_t ldw) {
+  __m512 acc[MR][TR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 6
+    for (int j = 0; j < TR; ++j) acc[i][j] = _mm512_setzero_ps();
+  const float* xt[TR];
+#pragma GCC unroll 6
+  for (int j = 0; j < TR; ++j) xt[j] = x + off[j];
+  for (int64_t p = 0; p < q; p += 16) {
+    __m512 gv[MR];
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) gv[i] = _mm512_loadu_ps(g + i * ldg + p);
+#pragma GCC unroll 6
+    for (int j = 0; j < TR; ++j) {
+      const __m512 xv = _mm512_loadu_ps(xt[j] + p);
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; ++i) acc[i][j] = _mm512_fmadd_ps(gv[i], xv, acc[i][j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 6
+    for (int j = 0; j < TR; ++j) gw[i * ldw + j] += _mm512_reduce_add_ps(acc[i][j]);
+}
+
+template <int MR>
+HEED_TARGET_AVX512 void weight_grad_rows(const float* g, int64_t ldg, const int64_t* off,
+                                         int64_t taps, const float* x, int64_t q, float* gw,
+                                         int64_t ldw) {
+  int64_t t = 0;
+  for (; t + kWgTaps <= taps; t += kWgTaps)
+    weight_grad_tile<MR, kWgTaps>(g, ldg, off + t, x, q, gw + t, ldw);
+  switch (taps - t) {
+    case 5:
+      return weight_grad_tile<MR, 5>(g, ldg, off + t, x, q, gw + t, ldw);
+    case 4:
+      return weight_grad_tile<MR, 4>(g, ldg, off + t, x, q, gw + t, ldw);
+    case 3:
+      return weight_grad_tile<MR, 3>(g, ldg, off + t, x, q, gw + t, ldw);
+    case 2:
+      return weight_grad_tile<MR, 2>(g, ldg, off + t, x, q, gw + t, ldw);
+    case 1:
+      return weight_grad_tile<MR, 1>(g, ldg, off + t, x, q, gw + t, ldw);
+    default:
+      return;
+  }
+}
+
+HEED_TARGET_AVX512 void weight_grad(const float* g, int64_t ldg, int m_rows, const int64_t* off,
+                                    int64_t taps, const float* x, int64_t q, float* gw,
+                                    int64_t ldw) {
+  int m = 0;
+  for (; m + kWgRows <= m_rows; m += kWgRows)
+    weight_grad_rows<kWgRows>(g + m * ldg, ldg, off, taps, x, q, gw + m * ldw, ldw);
+  switch (m_rows - m) {
+    case 3:
+      return weight_grad_rows<3>(g + m * ldg, ldg, off, taps, x, q, gw + m * ldw, ldw);
+    case 2:
+      return weight_grad_rows<2>(g + m * ldg, ldg, off, taps, x, q, gw + m * ldw, ldw);
+    case 1:
+      return weight_grad_rows<1>(g + m * ldg, ldg, off, taps, x, q, gw + m * ldw, ldw);
+    default:
+      return;
+  }
+}
+
+}  // namespace
+
+const ShiftedKernels& avx512_kernels() {
+  static const ShiftedKernels k{Isa::Avx512, kMr, kNr, forward, weight_grad};
+  return k;
+}
+
+}  // namespace heed::cpu::conv
+
+#endif  // HEED_X86_KERNELS
