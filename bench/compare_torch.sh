@@ -108,12 +108,12 @@ function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
 END {
   nt = split(threads, T, " "); nmo = split(modes, MO, " "); nm = split(models, M, " ")
   for (i = 1; i <= nt; i++) for (j = 1; j <= nmo; j++) {
-    printf "\n%s, %s thread%s: img/s (median over rounds)            ratio heed/           peak RSS MiB           RSS ratio\n", MO[j], T[i], T[i] == 1 ? "" : "s"
-    printf "%-9s %9s %9s %7s %7s %7s  %6s %6s  %6s %6s %6s  %6s %6s\n", "model", "params", "(torch)", "heed", "torch", "tuned", "torch", "tuned", "heed", "torch", "tuned", "torch", "tuned"
+    printf "\n%s, %s thread%s: img/s (median over rounds; heed/x > 1: heed is faster), peak RSS MiB (heed/x < 1: heed uses less)\n", MO[j], T[i], T[i] == 1 ? "" : "s"
+    printf "%-9s %9s %9s | %7s %7s %7s | %10s %10s | %6s %6s %6s | %10s %10s\n", "model", "params", "torch", "heed", "torch", "tuned", "heed/torch", "heed/tuned", "heed", "torch", "tuned", "heed/torch", "heed/tuned"
     for (m = 1; m <= nm; m++) {
       b = T[i] SUBSEP MO[j] SUBSEP M[m] SUBSEP
       h = med(ips[b "heed"]); d = med(ips[b "torch"]); u = med(ips[b "torch-tuned"])
-      printf "%-9s %9s %9s %7.1f %7.1f %7.1f  %6s %6s  %6.0f %6.0f %6.0f  %6s %6s\n", M[m], params[M[m] SUBSEP "heed"], params[M[m] SUBSEP "torch"], h, d, u, r(h, d), r(h, u), rss[b "heed"], rss[b "torch"], rss[b "torch-tuned"], r(rss[b "heed"], rss[b "torch"]), r(rss[b "heed"], rss[b "torch-tuned"])
+      printf "%-9s %9s %9s | %7.1f %7.1f %7.1f | %10s %10s | %6.0f %6.0f %6.0f | %10s %10s\n", M[m], params[M[m] SUBSEP "heed"], params[M[m] SUBSEP "torch"], h, d, u, r(h, d), r(h, u), rss[b "heed"], rss[b "torch"], rss[b "torch-tuned"], r(rss[b "heed"], rss[b "torch"]), r(rss[b "heed"], rss[b "torch-tuned"])
       if (params[M[m] SUBSEP "heed"] != params[M[m] SUBSEP "torch"]) printf "  WARNING: %s has %s parameters in heed, %s in PyTorch\n", M[m], params[M[m] SUBSEP "heed"], params[M[m] SUBSEP "torch"]
     }
   }

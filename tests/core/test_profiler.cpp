@@ -49,8 +49,6 @@ TEST_CASE("the profiler counts each forward op and backward node", "[autograd][p
     CHECK(f->ms >= 0);
     CHECK(b->ms >= 0);
   }
-  REQUIRE(find(p, "mean", profiler::Phase::Forward) != nullptr);
-  CHECK(find(p, "mean", profiler::Phase::Forward)->count == 2);
   for (size_t i = 1; i < p.entries.size(); ++i) CHECK(p.entries[i - 1].ms >= p.entries[i].ms);
   const std::string t = p.table(2, 0);
   CHECK_THAT(t, Catch::Contains("fwd") && Catch::Contains("bwd") && Catch::Contains("conv2d") &&
