@@ -4,7 +4,7 @@
 
 namespace heed::attention {
 
-ChannelAttentionImpl::ChannelAttentionImpl(int64_t in_planes, int64_t ratio)
+ChannelAttentionImpl::ChannelAttentionImpl(int64_t in_planes, int64_t ratio, bool bias)
     : in_planes(in_planes) {
   HEED_CHECK(in_planes > 0 && ratio > 0,
              "ChannelAttention: in_planes and ratio must be positive, got ", in_planes, " and ",
@@ -12,8 +12,8 @@ ChannelAttentionImpl::ChannelAttentionImpl(int64_t in_planes, int64_t ratio)
   hidden = in_planes / ratio;
   HEED_CHECK(hidden > 0, "ChannelAttention: hidden width in_planes // ratio = ", in_planes, " // ",
              ratio, " = 0; use a ratio <= ", in_planes);
-  fc1 = register_module("fc1", nn::Conv2d(in_planes, hidden, 1, {.bias = false}));
-  fc2 = register_module("fc2", nn::Conv2d(hidden, in_planes, 1, {.bias = false}));
+  fc1 = register_module("fc1", nn::Conv2d(in_planes, hidden, 1, {.bias = bias}));
+  fc2 = register_module("fc2", nn::Conv2d(hidden, in_planes, 1, {.bias = bias}));
 }
 
 Tensor ChannelAttentionImpl::forward(const Tensor& x) {
@@ -41,6 +41,7 @@ SpatialAttentionImpl::SpatialAttentionImpl(int64_t kernel_size,
       kernel_size);
   conv1 = register_module(
       "conv1", nn::Conv2d(2, 1, kernel_size, {.padding = kernel_size / 2, .bias = options.bias}));
+  if (options.bn) bn = register_module("bn", nn::BatchNorm2d(1));
 }
 
 Tensor SpatialAttentionImpl::forward(const Tensor& x) {
@@ -49,7 +50,8 @@ Tensor SpatialAttentionImpl::forward(const Tensor& x) {
   Tensor avg = mean(x, {1}, /*keepdim=*/true);                           // (B, 1, H, W)
   Tensor mx = max(x, 1, /*keepdim=*/true).first;                         // (B, 1, H, W)
   Tensor d = options.max_first ? cat({mx, avg}, 1) : cat({avg, mx}, 1);  // (B, 2, H, W)
-  return sigmoid(conv1(d));
+  Tensor s = conv1(d);                                                   // (B, 1, H, W)
+  return sigmoid(bn.is_empty() ? s : bn(s));
 }
 
 nn::ModuleCost SpatialAttentionImpl::cost(const std::vector<Shape>& in,
@@ -60,9 +62,10 @@ nn::ModuleCost SpatialAttentionImpl::cost(const std::vector<Shape>& in,
 
 CBAMImpl::CBAMImpl(int64_t in_planes, const CBAMOptions& options)
     : in_planes(in_planes), options(options) {
-  ca = register_module("ca", ChannelAttention(in_planes, options.ratio));
+  ca = register_module("ca", ChannelAttention(in_planes, options.ratio, options.mlp_bias));
   sa = register_module("sa", SpatialAttention(options.kernel_size, {.max_first = options.max_first,
-                                                                    .bias = options.spatial_bias}));
+                                                                    .bias = options.spatial_bias,
+                                                                    .bn = options.spatial_bn}));
 }
 
 Tensor CBAMImpl::forward(const Tensor& x) {
@@ -87,6 +90,8 @@ std::string CBAMImpl::extra_repr() const {
   if (options.max_first) s += ", max_first=True";
   if (options.residual) s += ", residual=True";
   if (options.spatial_bias) s += ", spatial_bias=True";
+  if (options.mlp_bias) s += ", mlp_bias=True";
+  if (options.spatial_bn) s += ", spatial_bn=True";
   return s;
 }
 

@@ -10,17 +10,19 @@
 #pragma once
 
 #include "attention/attention_module.h"
+#include "nn/batchnorm.h"
 #include "nn/conv.h"
 
 namespace heed::attention {
 
 // sigmoid(MLP(avgpool(x)) + MLP(maxpool(x))), the MLP shared: (B, C, H, W) -> (B, C, 1, 1).
-// State: fc1.weight (C/r, C, 1, 1), fc2.weight (C, C/r, 1, 1).
+// State: fc1.weight (C/r, C, 1, 1), fc2.weight (C, C/r, 1, 1) (+ fc1.bias,
+// fc2.bias with bias, the authors' nn.Linear MLP).
 // The max pool sends its gradient to the first maximal element (PyTorch's
 // AdaptiveMaxPool2d), not split among ties (timm's amax).
 class ChannelAttentionImpl : public nn::Module {
  public:
-  ChannelAttentionImpl(int64_t in_planes, int64_t ratio = 16);
+  ChannelAttentionImpl(int64_t in_planes, int64_t ratio = 16, bool bias = false);
   Tensor forward(const Tensor& x);
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
   int64_t in_planes, hidden;
@@ -31,10 +33,11 @@ HEED_MODULE(ChannelAttention);
 struct SpatialAttentionOptions {
   bool max_first = false;  // [max_c; mean_c] as EA and the authors' code, not [mean_c; max_c]
   bool bias = false;       // conv bias (EA)
+  bool bn = false;         // BatchNorm2d(1) after the conv (the authors' BasicConv)
 };
 
 // sigmoid(conv_k×k([mean_c(x); max_c(x)])): (B, C, H, W) -> (B, 1, H, W).
-// State: conv1.weight (1, 2, k, k) (+ conv1.bias). The channel max sends its
+// State: conv1.weight (1, 2, k, k) (+ conv1.bias) (+ bn.*). The channel max sends its
 // gradient to the first maximal channel (torch.max(x, 1)).
 class SpatialAttentionImpl : public nn::Module {
  public:
@@ -46,6 +49,7 @@ class SpatialAttentionImpl : public nn::Module {
   int64_t kernel_size;
   SpatialAttentionOptions options;
   nn::Conv2d conv1{nullptr};
+  nn::BatchNorm2d bn{nullptr};
 };
 HEED_MODULE(SpatialAttention);
 
@@ -55,10 +59,15 @@ struct CBAMOptions {
   bool max_first = false;   // spatial descriptor order [max; mean] (EA, authors)
   bool residual = false;    // return out + x (EA's CBAMBlock)
   bool spatial_bias = false;
+  // The authors' reference (github.com/Jongchan/attention-module): biases in
+  // the channel MLP and a BatchNorm after the spatial conv.
+  bool mlp_bias = false;
+  bool spatial_bn = false;
 };
 
 // out = x·M_c(x); out = out·M_s(out) (+ x with residual).
-// State: ca.fc1.weight, ca.fc2.weight, sa.conv1.weight (+ sa.conv1.bias).
+// State: ca.fc1.weight, ca.fc2.weight, sa.conv1.weight (+ sa.conv1.bias)
+// (+ ca.fc1.bias, ca.fc2.bias with mlp_bias) (+ sa.bn.* with spatial_bn).
 // Maps "channel" (B, C, 1, 1) and "spatial" (B, 1, H, W).
 class CBAMImpl : public AttentionModuleImpl {
  public:

@@ -29,8 +29,8 @@ SEAttentionImpl::SEAttentionImpl(int64_t channel, const SEAttentionOptions& opti
     fc2 = register_module("fc2", nn::Conv2d(hidden, channel, 1));
   } else {
     fc = register_module(
-        "fc", nn::Sequential(nn::Linear(channel, hidden, {.bias = false}), nn::ReLU(),
-                             nn::Linear(hidden, channel, {.bias = false}), nn::Sigmoid()));
+        "fc", nn::Sequential(nn::Linear(channel, hidden, {.bias = options.bias}), nn::ReLU(),
+                             nn::Linear(hidden, channel, {.bias = options.bias}), nn::Sigmoid()));
   }
 }
 
@@ -51,7 +51,7 @@ Tensor SEAttentionImpl::forward(const Tensor& x) {
 
 std::string SEAttentionImpl::extra_repr() const {
   return "channel=" + std::to_string(channel) + ", reduction=" + std::to_string(options.reduction) +
-         (options.conv ? ", conv=True" : "");
+         (options.conv ? ", conv=True" : "") + (options.bias && !options.conv ? ", bias=True" : "");
 }
 
 nn::ModuleCost SEAttentionImpl::cost(const std::vector<Shape>& in,

@@ -19,6 +19,9 @@ struct SEAttentionOptions {
   // Hidden width rounding: 1 floors C / reduction (the paper, EA, senet.pytorch);
   // d > 1 rounds to a multiple of d, at least d (timm's make_divisible, d = 8).
   int64_t divisor = 1;
+  // Biases in the two Linear layers of the default form (torchvision-style
+  // nn.Linear, as bench/torch/models.py); the conv form always has them.
+  bool bias = false;
 };
 
 // The hidden width Cr of the excitation MLP for these options.
@@ -26,8 +29,8 @@ int64_t se_hidden_channels(int64_t channels, int64_t reduction, int64_t divisor)
 
 // z = mean_HW(x) (B, C); s = sigmoid(W₂ relu(W₁ z)) (B, C); y = x · s.
 // State (default): fc.0.weight (Cr, C), fc.2.weight (C, Cr), as EA's
-// SEAttention(channel, reduction). With conv: fc1.{weight,bias}, fc2.{weight,bias}.
-// Map "channel": s as (B, C, 1, 1).
+// SEAttention(channel, reduction); with bias also fc.0.bias, fc.2.bias. With conv:
+// fc1.{weight,bias}, fc2.{weight,bias}. Map "channel": s as (B, C, 1, 1).
 class SEAttentionImpl : public AttentionModuleImpl {
  public:
   using Options = SEAttentionOptions;

@@ -25,11 +25,13 @@ void register_seed_modules(std::vector<ModuleInfo>& table) {
        "channels",
        {{"reduction", "16", "hidden width C // reduction"},
         {"conv", "false", "timm form: 1x1 convs with bias (fc1/fc2) instead of bias-free Linear"},
-        {"divisor", "1", "round the hidden width to a multiple of this (timm: 8); 1 floors"}},
+        {"divisor", "1", "round the hidden width to a multiple of this (timm: 8); 1 floors"},
+        {"bias", "false", "biases in the two Linear layers (PyTorch nn.Linear reference models)"}},
        [](int64_t c, const OptionReader& o) {
          return as_attention(SEAttention(c, {.reduction = o.get_int("reduction"),
                                              .conv = o.get_bool("conv"),
-                                             .divisor = o.get_int("divisor")}));
+                                             .divisor = o.get_int("divisor"),
+                                             .bias = o.get_bool("bias")}));
        }});
   table.push_back(
       {"cbam",
@@ -39,13 +41,17 @@ void register_seed_modules(std::vector<ModuleInfo>& table) {
         {"kernel_size", "7", "spatial conv kernel (odd)"},
         {"max_first", "false", "spatial descriptor order [max; mean] (EA, authors' code)"},
         {"residual", "false", "add the input to the output (EA's CBAMBlock)"},
-        {"spatial_bias", "false", "bias in the spatial conv (EA)"}},
+        {"spatial_bias", "false", "bias in the spatial conv (EA)"},
+        {"mlp_bias", "false", "biases in the channel MLP (the authors' nn.Linear)"},
+        {"spatial_bn", "false", "BatchNorm after the spatial conv (the authors' BasicConv)"}},
        [](int64_t c, const OptionReader& o) {
          return as_attention(CBAM(c, {.ratio = o.get_int("ratio"),
                                       .kernel_size = o.get_int("kernel_size"),
                                       .max_first = o.get_bool("max_first"),
                                       .residual = o.get_bool("residual"),
-                                      .spatial_bias = o.get_bool("spatial_bias")}));
+                                      .spatial_bias = o.get_bool("spatial_bias"),
+                                      .mlp_bias = o.get_bool("mlp_bias"),
+                                      .spatial_bn = o.get_bool("spatial_bn")}));
        }});
   table.push_back(
       {"eca",

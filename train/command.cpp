@@ -355,23 +355,38 @@ int run_command_line(const std::vector<std::string>& args, std::FILE* out, std::
 
   // ---------------------------------------------------------------- bench
   BenchOptions bo;
+  bool bench_line = false;
   CLI::App* bench = app.add_subcommand(
-      "bench", "training and inference throughput of a model on random data (img/s, ms/step)");
+      "bench",
+      "training and inference throughput of a model on random data (img/s, peak RSS), measured "
+      "as bench/torch/bench_torch.py measures PyTorch");
   bench->add_option("--model", bo.model, "network")->capture_default_str();
   bench->add_option("--attention", bo.attention, "attention placement")->capture_default_str();
   bench->add_option("--input", bo.input, "input C,H,W")->capture_default_str();
+  bench->add_option("--mode", bo.mode, "train, infer or both")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"train", "infer", "both"}));
   bench->add_option("--batch-size", bo.batch_size, "images per step")->capture_default_str();
-  bench->add_option("--steps", bo.steps, "timed steps (after 2 warm-up steps)")
+  bench->add_option("--warmup", bo.warmup, "untimed steps first")->capture_default_str();
+  bench->add_option("--reps", bo.reps, "timed repetitions wanted undisturbed by other processes")
+      ->capture_default_str();
+  bench->add_option("--steps", bo.steps, "steps per repetition (0: 5 train, 10 infer)")
       ->capture_default_str();
   bench
       ->add_option("--threads", bo.threads,
                    "compute threads (0: HEED_NUM_THREADS, else the cores not busy now)")
       ->capture_default_str();
+  bench->add_flag("--profile", bo.profile,
+                  "then profile training steps: time per op, forward and backward (also "
+                  "HEED_PROFILE=1)");
+  bench->add_flag("--line", bench_line, "one line of key=value pairs per mode (for scripts)");
   bench->callback([&] {
     action = [&] {
       choose_threads(bo.threads, nullptr);
       check_model_and_attention(bo.model, bo.attention);
-      std::fprintf(out, "%s\n", bench_model(bo).str().c_str());
+      BenchResult r = bench_model(bo);
+      const std::string text = bench_line ? r.lines() : r.str() + "\n";
+      std::fputs(text.c_str(), out);
       return 0;
     };
   });

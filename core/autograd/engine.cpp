@@ -1,10 +1,12 @@
 // The backward pass: Kahn's topological order over the nodes reachable from
 // the roots, with explicit stacks (no recursion), gradient buffers per node
 // output, and accumulation into leaves' .grad.
+#include <chrono>
 #include <unordered_map>
 
 #include "core/autograd/grad_mode.h"
 #include "core/autograd/node.h"
+#include "core/autograd/profiler.h"
 #include "core/ops/ops.h"
 
 namespace heed::autograd {
@@ -41,7 +43,8 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
 
   for (size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
-    HEED_CHECK(root.requires_grad(), "backward: the tensor does not require grad and has no "
+    HEED_CHECK(root.requires_grad(),
+               "backward: the tensor does not require grad and has no "
                "grad_fn (did you call requires_grad_() on an input, or run under NoGradGuard?)");
     const Tensor& g = grads[i];
     HEED_CHECK(g.shape() == root.shape(), "backward: gradient has shape ", shape_str(g.shape()),
@@ -90,7 +93,14 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
         node_grads[i] = zeros(m.shape, {m.dtype, m.device});
       }
     }
+    const bool profiling = profiler::enabled();
+    const auto t0 =
+        profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     std::vector<Tensor> input_grads = node->apply(node_grads);
+    if (profiling)
+      profiler::add(
+          node->name(), profiler::Phase::Backward,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     node_grads.clear();
     if (!retain_graph) node->release();
 
@@ -114,6 +124,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
       if (--dependencies[next] == 0) ready.push_back(next);
     }
   }
+  if (profiler::enabled()) profiler::clear_mark();
 }
 
 }  // namespace heed::autograd

@@ -1,6 +1,7 @@
 #include "core/autograd/node.h"
 
 #include "core/autograd/grad_mode.h"
+#include "core/autograd/profiler.h"
 
 namespace heed::autograd {
 namespace {
@@ -90,8 +91,8 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-void record(const char* name, const std::vector<Tensor>& inputs,
-            const std::vector<Tensor>& outputs, BackwardFn fn) {
+void record(const char* name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+            BackwardFn fn) {
   std::vector<Edge> edges(inputs.size());
   std::vector<TensorMeta> in_metas(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -115,6 +116,7 @@ void record(const char* name, const std::vector<Tensor>& inputs,
     impl->output_nr = uint32_t(i);
     impl->requires_grad = true;
   }
+  if (profiler::enabled()) profiler::forward_op(name);
 }
 
 void record(const char* name, const std::vector<Tensor>& inputs, const Tensor& output,

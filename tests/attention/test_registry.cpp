@@ -24,10 +24,11 @@ TEST_CASE("the registry lists the seed modules with documented options", "[atten
     for (const OptionSpec& o : info(n).options) v.push_back(o.name + "=" + o.default_value);
     return v;
   };
-  CHECK(option_names("se") == std::vector<std::string>{"reduction=16", "conv=false", "divisor=1"});
-  CHECK(option_names("cbam") == std::vector<std::string>{"ratio=16", "kernel_size=7",
-                                                         "max_first=false", "residual=false",
-                                                         "spatial_bias=false"});
+  CHECK(option_names("se") ==
+        std::vector<std::string>{"reduction=16", "conv=false", "divisor=1", "bias=false"});
+  CHECK(option_names("cbam") ==
+        std::vector<std::string>{"ratio=16", "kernel_size=7", "max_first=false", "residual=false",
+                                 "spatial_bias=false", "mlp_bias=false", "spatial_bn=false"});
   CHECK(option_names("eca") == std::vector<std::string>{"k_size=", "gamma=2", "b=1", "bias=false"});
   CHECK(option_names("coord") == std::vector<std::string>{"reduction=32"});
   CHECK(option_names("nonlocal") ==
@@ -52,6 +53,17 @@ TEST_CASE("create builds each seed module with its options", "[attention][regist
   CHECK(cbam->ca->hidden == 8);
   CHECK(cbam->sa->kernel_size == 3);
   CHECK(cbam->options.residual);
+
+  // The PyTorch reference forms (bench/torch/models.py): Linear biases, the spatial BN.
+  auto se_b = create("se", 64, {{"bias", "true"}});
+  CHECK(se_b->state_dict().contains("fc.0.bias"));
+  CHECK(se_b->state_dict().contains("fc.2.bias"));
+  auto cbam_ref = create("cbam", 64, {{"mlp_bias", "true"}, {"spatial_bn", "true"}});
+  CHECK(cbam_ref->state_dict().contains("ca.fc1.bias"));
+  CHECK(cbam_ref->state_dict().contains("ca.fc2.bias"));
+  CHECK(cbam_ref->state_dict().contains("sa.bn.weight"));
+  CHECK(cbam_ref->state_dict().contains("sa.bn.running_var"));
+  CHECK(cbam_ref(x).shape() == x.shape());
 
   auto eca = std::dynamic_pointer_cast<ECAAttentionImpl>(create("eca", 256).ptr());
   CHECK(eca->k_size == 5);  // adaptive: (8 + 1) / 2 = 4 -> 5
@@ -79,7 +91,8 @@ TEST_CASE("registry errors name the module and list what is valid", "[attention]
                         Catch::Contains("se, cbam, eca, coord, nonlocal, sa2d"));
   CHECK_THROWS_WITH(create("cbam", 16, {{"reduction", "4"}}),
                     Catch::Contains("unknown option 'reduction'") &&
-                        Catch::Contains("ratio, kernel_size, max_first, residual, spatial_bias"));
+                        Catch::Contains("ratio, kernel_size, max_first, residual, spatial_bias, "
+                                        "mlp_bias, spatial_bn"));
   CHECK_THROWS_WITH(create("se", 16, {{"reduction", "four"}}),
                     Catch::Contains("'reduction' must be an integer, got 'four'"));
   CHECK_THROWS_WITH(create("nonlocal", 16, {{"sub_sample", "maybe"}}),
