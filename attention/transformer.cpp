@@ -23,9 +23,16 @@ Tensor MultiHeadSelfAttentionImpl::forward(const Tensor& x) {
   HEED_CHECK(x.dim() == 3 && x.size(2) == dim, "Attention: expected (B, N, dim = ", dim, "), got ",
              shape_str(x.shape()));
   const int64_t B = x.size(0), N = x.size(1);
-  Tensor t =
-      qkv(x).view({B, N, 3, num_heads, head_dim}).permute({2, 0, 3, 1, 4});  // (3, B, h, N, hd)
-  Tensor q = t.select(0, 0), k = t.select(0, 1), v = t.select(0, 2);         // (B, h, N, hd)
+  // q, k and v come from row blocks of qkv's weight (three products), not from
+  // slices of one (B, N, 3·dim) product: the backward of an activation slice
+  // zero-fills a full (B, N, 3·dim) gradient per slice and then adds the
+  // three, while a weight slice's is (dim, dim). Same parameters, same values.
+  auto heads_of = [&](int64_t i) {  // (B, h, N, hd)
+    Tensor w = qkv->weight.narrow(0, i * dim, dim);
+    Tensor b = qkv->bias.defined() ? qkv->bias.narrow(0, i * dim, dim) : Tensor();
+    return linear(x, w, b).view({B, N, num_heads, head_dim}).transpose(1, 2);
+  };
+  Tensor q = heads_of(0), k = heads_of(1), v = heads_of(2);
   // timm scales q before the product (bit-equal to scaling after only for hd = 4^n).
   Tensor att = softmax(matmul(q * scale, k.transpose(-2, -1)), -1);  // (B, h, N, N)
   keep_map("weights", att);
@@ -35,10 +42,12 @@ Tensor MultiHeadSelfAttentionImpl::forward(const Tensor& x) {
 
 nn::ModuleCost MultiHeadSelfAttentionImpl::cost(const std::vector<Shape>& in,
                                                 const std::vector<Shape>&) const {
-  // q kᵀ and attn v: 2·B·N²·dim; qkv and proj report themselves.
+  // The qkv projection (forward() uses qkv's weight directly, so qkv does not
+  // report itself), q kᵀ and attn v: 2·B·N²·dim; proj reports itself.
   if (in.empty() || in[0].size() != 3) return {};
   const int64_t B = in[0][0], N = in[0][1];
-  return {2 * B * N * N * dim, B * num_heads * N * N};
+  const nn::ModuleCost projection = qkv->cost(in, {{B, N, 3 * dim}});
+  return {projection.macs + 2 * B * N * N * dim, projection.elementwise + B * num_heads * N * N};
 }
 
 MlpImpl::MlpImpl(int64_t in_features, int64_t hidden_features, double drop) {
