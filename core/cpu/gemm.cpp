@@ -1,9 +1,13 @@
-// GEMMs through OpenBLAS. Batched products loop over the batch here; each
-// call is multi-threaded by OpenBLAS itself, so this must never run inside
-// one of our parallel_for regions.
+// GEMMs through OpenBLAS, never called inside one of our parallel_for
+// regions. A single product (or a batch of large ones) is multi-threaded by
+// OpenBLAS itself. A batch of small products (attention heads: 65×64 · 64×65)
+// gains nothing from OpenBLAS's threads, which split each product with more
+// synchronisation than work; there the batch is split over our pool instead,
+// with OpenBLAS set to one thread so each product runs in the calling thread.
 #include <cblas.h>
 
 #include <climits>
+#include <type_traits>
 
 #include "core/cpu/cpu_backend.h"
 #include "core/parallel.h"
@@ -22,6 +26,44 @@ void scale_c(const GemmArgs& g) {
       for (int64_t j = 0; j < g.n; ++j)
         c[r * g.ldc + j] = g.beta == 0 ? T(0) : T(g.beta) * c[r * g.ldc + j];
   }
+}
+
+// Products below this many multiply-adds are batched over our pool.
+constexpr double kSmallProductMacs = double(1 << 22);
+
+template <typename T>
+void gemm_one(const GemmArgs& g, int64_t i) {
+  const CBLAS_TRANSPOSE ta = g.trans_a ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = g.trans_b ? CblasTrans : CblasNoTrans;
+  const T* a = static_cast<const T*>(g.a) + i * g.stride_a;
+  const T* b = static_cast<const T*>(g.b) + i * g.stride_b;
+  T* c = static_cast<T*>(g.c) + i * g.stride_c;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, ta, tb, int(g.m), int(g.n), int(g.k), float(g.alpha), a, int(g.lda),
+                b, int(g.ldb), float(g.beta), c, int(g.ldc));
+  else
+    cblas_dgemm(CblasRowMajor, ta, tb, int(g.m), int(g.n), int(g.k), g.alpha, a, int(g.lda), b,
+                int(g.ldb), g.beta, c, int(g.ldc));
+}
+
+template <typename T>
+void gemm_batch(const GemmArgs& g) {
+  const int threads = get_num_threads();
+  const double macs = double(g.m) * double(g.n) * double(g.k);
+  if (g.batch == 1 || threads == 1 || macs >= kSmallProductMacs) {
+    for (int64_t i = 0; i < g.batch; ++i) gemm_one<T>(g, i);
+    return;
+  }
+  openblas_set_num_threads(1);
+  try {
+    parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) gemm_one<T>(g, i);
+    });
+  } catch (...) {
+    openblas_set_num_threads(threads);
+    throw;
+  }
+  openblas_set_num_threads(threads);
 }
 
 }  // namespace
@@ -43,23 +85,10 @@ void CpuBackend::gemm(const GemmArgs& g) {
       scale_c<double>(g);
     return;
   }
-  const CBLAS_TRANSPOSE ta = g.trans_a ? CblasTrans : CblasNoTrans;
-  const CBLAS_TRANSPOSE tb = g.trans_b ? CblasTrans : CblasNoTrans;
-  for (int64_t i = 0; i < g.batch; ++i) {
-    if (g.dtype == kFloat32) {
-      const float* a = static_cast<const float*>(g.a) + i * g.stride_a;
-      const float* b = static_cast<const float*>(g.b) + i * g.stride_b;
-      float* c = static_cast<float*>(g.c) + i * g.stride_c;
-      cblas_sgemm(CblasRowMajor, ta, tb, int(g.m), int(g.n), int(g.k), float(g.alpha), a,
-                  int(g.lda), b, int(g.ldb), float(g.beta), c, int(g.ldc));
-    } else {
-      const double* a = static_cast<const double*>(g.a) + i * g.stride_a;
-      const double* b = static_cast<const double*>(g.b) + i * g.stride_b;
-      double* c = static_cast<double*>(g.c) + i * g.stride_c;
-      cblas_dgemm(CblasRowMajor, ta, tb, int(g.m), int(g.n), int(g.k), g.alpha, a, int(g.lda), b,
-                  int(g.ldb), g.beta, c, int(g.ldc));
-    }
-  }
+  if (g.dtype == kFloat32)
+    gemm_batch<float>(g);
+  else
+    gemm_batch<double>(g);
 }
 
 }  // namespace heed::cpu

@@ -132,6 +132,26 @@ TEST_CASE("matmul matches the naive loop for every rank combination", "[matmul]"
   CHECK(matmul(ones({3, 0}), ones({0, 2})).to_vector<float>() == std::vector<float>(6, 0));
 }
 
+// A batch of small products is split over the thread pool (OpenBLAS on one
+// thread per product); each thread count must give the naive loop's values.
+TEST_CASE("batched small matmul is right for every thread count", "[matmul]") {
+  const int threads = get_num_threads();
+  for (int t : {1, 2, 3}) {
+    set_num_threads(t);
+    for (DType dt : {kFloat64, kFloat32}) {
+      INFO(t << " threads, " << dtype_name(dt));
+      Tensor a = randn({7, 2, 13, 9}, dt), b = randn({7, 2, 13, 9}, dt);
+      Tensor bt = b.transpose(-2, -1);  // (7, 2, 9, 13), strided like kᵀ in attention
+      Shape want_shape;
+      std::vector<double> want = naive_matmul(a, bt, want_shape);
+      Tensor got = matmul(a, bt);
+      CHECK(got.shape() == want_shape);
+      check_close(got.to_vector<double>(), want, dt == kFloat64 ? 1e-12 : 1e-5);
+    }
+  }
+  set_num_threads(threads);
+}
+
 TEST_CASE("matmul reads strided and broadcast operands correctly", "[matmul]") {
   Tensor a = randn({4, 6}, kFloat64), b = randn({6, 5}, kFloat64);
   Shape s;
