@@ -302,6 +302,18 @@ void CpuBackend::binary(BinaryOp op, const Tensor& out, const Tensor& a, const T
   }
 }
 
+namespace {
+
+// where() over one row with contiguous out and cond; SX / SY (0 or 1) are the
+// strides of the two choices as template constants, so the loop vectorizes
+// (a mask times a broadcast zero is the common case: max / amax backward).
+template <typename T, int SX, int SY>
+void where_row(T* o, const bool* c, const T* x, const T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i * SX] : y[i * SY];
+}
+
+}  // namespace
+
 void CpuBackend::where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
   dispatch_all(out.dtype(), [&]<typename T>() {
     strided_loop<4>(out.shape(), {&out, &cond, &a, &b}, [&](int64_t n, auto p, auto s) {
@@ -309,6 +321,11 @@ void CpuBackend::where(const Tensor& out, const Tensor& cond, const Tensor& a, c
       const bool* c = reinterpret_cast<const bool*>(p[1]);
       const T* x = reinterpret_cast<const T*>(p[2]);
       const T* y = reinterpret_cast<const T*>(p[3]);
+      if (s[0] == 1 && s[1] == 1) {
+        if (s[2] == 1 && s[3] == 1) return where_row<T, 1, 1>(o, c, x, y, n);
+        if (s[2] == 1 && s[3] == 0) return where_row<T, 1, 0>(o, c, x, y, n);
+        if (s[2] == 0 && s[3] == 1) return where_row<T, 0, 1>(o, c, x, y, n);
+      }
       for (int64_t i = 0; i < n; ++i) o[i * s[0]] = c[i * s[1]] ? x[i * s[2]] : y[i * s[3]];
     });
   });

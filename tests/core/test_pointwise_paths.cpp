@@ -166,3 +166,23 @@ TEST_CASE("NaN propagates through the float32 rows like PyTorch", "[pointwise]")
       check_unary(op, a);
   }
 }
+
+TEST_CASE("where rows with contiguous, broadcast and strided choices", "[pointwise]") {
+  const Tensor x = random_input({4, 33}, -1, 1, 11);
+  const Tensor y = random_input({4, 33}, -1, 1, 12);
+  const Tensor cond = x > 0.0;
+  const Tensor zero = zeros({});
+  const Tensor yt = random_input({33, 4}, -1, 1, 13).transpose(0, 1);
+  auto check = [&](const Tensor& a, const Tensor& b) {
+    Tensor got = where(cond, a, b);
+    auto g = got.to_vector<float>();
+    auto c = cond.contiguous().to_vector<bool>();
+    auto av = expand(a, {4, 33}).contiguous().to_vector<float>();
+    auto bv = expand(b, {4, 33}).contiguous().to_vector<float>();
+    for (size_t i = 0; i < g.size(); ++i) CHECK(g[i] == (c[i] ? av[i] : bv[i]));
+  };
+  check(x, y);
+  check(x, zero);
+  check(zero, y);
+  check(x, yt);
+}
