@@ -15,9 +15,10 @@ class CpuBackend final : public Backend {
  public:
   Device device() const override { return kCPU; }
 
-  // elementwise.cpp
+  // copy.cpp
   void copy(const Tensor& dst, const Tensor& src) override;
   void fill(const Tensor& dst, double value) override;
+  // elementwise.cpp
   void unary(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p) override;
   void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b,
               OpParams p) override;

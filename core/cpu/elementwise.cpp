@@ -1,10 +1,13 @@
-// CPU element-wise kernels: copy, fill, unary, binary, where. The switch on
+// CPU element-wise kernels: unary, binary, where (copy and fill: copy.cpp). The switch on
 // the op is outside the loops; each loop body is a small lambda the compiler
-// inlines and vectorizes on the contiguous fast path.
+// inlines and vectorizes on the contiguous fast path. float32 ops with a
+// hand-vectorised row kernel (pointwise_f32.h) use it for every row.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/pointwise_f32.h"
 #include "core/cpu/strided_loop.h"
 
 namespace heed::cpu {
@@ -65,8 +68,49 @@ void binary_map(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
   });
 }
 
+// Strided rows go through a small stack buffer so every row, contiguous or
+// not, runs the vectorised row kernel.
+constexpr int64_t kGatherBlock = 256;
+
+void unary_rows_f32(UnaryRowF32 row, const Tensor& out, const Tensor& in, const OpParams& p) {
+  strided_loop<2>(out.shape(), {&out, &in}, [&](int64_t n, auto ptr, auto s) {
+    float* o = reinterpret_cast<float*>(ptr[0]);
+    const float* x = reinterpret_cast<const float*>(ptr[1]);
+    if (s[0] == 1 && s[1] == 1) return row(o, x, n, p);
+    float xb[kGatherBlock], ob[kGatherBlock];
+    for (int64_t i0 = 0; i0 < n; i0 += kGatherBlock) {
+      const int64_t m = std::min(kGatherBlock, n - i0);
+      for (int64_t i = 0; i < m; ++i) xb[i] = x[(i0 + i) * s[1]];
+      row(ob, xb, m, p);
+      for (int64_t i = 0; i < m; ++i) o[(i0 + i) * s[0]] = ob[i];
+    }
+  });
+}
+
+void binary_rows_f32(BinaryRowF32 row, const Tensor& out, const Tensor& a, const Tensor& b,
+                     const OpParams& p) {
+  strided_loop<3>(out.shape(), {&out, &a, &b}, [&](int64_t n, auto ptr, auto s) {
+    float* o = reinterpret_cast<float*>(ptr[0]);
+    const float* x = reinterpret_cast<const float*>(ptr[1]);
+    const float* y = reinterpret_cast<const float*>(ptr[2]);
+    auto unit = [](int64_t st) { return st == 0 || st == 1; };
+    if (s[0] == 1 && unit(s[1]) && unit(s[2])) return row(o, x, s[1], y, s[2], n, p);
+    float xb[kGatherBlock], yb[kGatherBlock], ob[kGatherBlock];
+    for (int64_t i0 = 0; i0 < n; i0 += kGatherBlock) {
+      const int64_t m = std::min(kGatherBlock, n - i0);
+      for (int64_t i = 0; i < m; ++i) xb[i] = x[(i0 + i) * s[1]];
+      for (int64_t i = 0; i < m; ++i) yb[i] = y[(i0 + i) * s[2]];
+      row(ob, xb, 1, yb, 1, m, p);
+      for (int64_t i = 0; i < m; ++i) o[(i0 + i) * s[0]] = ob[i];
+    }
+  });
+}
+
 template <typename T>
 void unary_floating(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (UnaryRowF32 row = unary_row_f32(op, p)) return unary_rows_f32(row, out, in, p);
+  }
   const T a = T(p.a), b = T(p.b);
   auto go = [&](auto f) { unary_map<T, T>(out, in, f); };
   switch (op) {
@@ -82,7 +126,8 @@ void unary_floating(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p)
     case UnaryOp::Sin: return go([](T x) { return std::sin(x); });
     case UnaryOp::Cos: return go([](T x) { return std::cos(x); });
     case UnaryOp::Erf: return go([](T x) { return std::erf(x); });
-    case UnaryOp::Relu: return go([](T x) { return x > T(0) ? x : T(0); });
+    case UnaryOp::Relu:
+      return go([](T x) { return x <= T(0) ? T(0) : x; });  // NaN stays NaN
     case UnaryOp::Relu6: return go([](T x) { return std::min(std::max(x, T(0)), T(6)); });
     case UnaryOp::LeakyRelu: return go([a](T x) { return x > T(0) ? x : x * a; });
     case UnaryOp::Sigmoid: return go([](T x) { return stable_sigmoid(x); });
@@ -135,6 +180,11 @@ void unary_int64(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p) {
 template <typename T>
 void binary_floating(BinaryOp op, const Tensor& out, const Tensor& a_, const Tensor& b_,
                      OpParams p) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (out.dtype() == kFloat32) {
+      if (BinaryRowF32 row = binary_row_f32(op, p)) return binary_rows_f32(row, out, a_, b_, p);
+    }
+  }
   const T pa = T(p.a), pb = T(p.b);
   auto go = [&](auto f) { binary_map<T, T>(out, a_, b_, f); };
   auto cmp = [&](auto f) { binary_map<bool, T>(out, a_, b_, f); };
@@ -148,8 +198,11 @@ void binary_floating(BinaryOp op, const Tensor& out, const Tensor& a_, const Ten
     case BinaryOp::Mul: return go([](T x, T y) { return x * y; });
     case BinaryOp::Div: return go([](T x, T y) { return x / y; });
     case BinaryOp::Pow: return go([](T x, T y) { return std::pow(x, y); });
-    case BinaryOp::Maximum: return go([](T x, T y) { return x > y ? x : y; });
-    case BinaryOp::Minimum: return go([](T x, T y) { return x < y ? x : y; });
+    // NaN in either input propagates, like torch.maximum / minimum.
+    case BinaryOp::Maximum:
+      return go([](T x, T y) { return x > y || x != x ? x : y; });
+    case BinaryOp::Minimum:
+      return go([](T x, T y) { return x < y || x != x ? x : y; });
     case BinaryOp::Eq: return cmp([](T x, T y) { return x == y; });
     case BinaryOp::Ne: return cmp([](T x, T y) { return x != y; });
     case BinaryOp::Lt: return cmp([](T x, T y) { return x < y; });
@@ -229,31 +282,6 @@ void binary_integral(BinaryOp op, const Tensor& out, const Tensor& a_, const Ten
 
 }  // namespace
 
-void CpuBackend::copy(const Tensor& dst, const Tensor& src) {
-  dispatch_all(dst.dtype(), [&]<typename O>() {
-    dispatch_all(src.dtype(), [&]<typename I>() {
-      if constexpr (std::is_same_v<O, bool>)
-        unary_map<O, I>(dst, src, [](I x) { return x != I(0); });
-      else
-        unary_map<O, I>(dst, src, [](I x) { return static_cast<O>(x); });
-    });
-  });
-}
-
-void CpuBackend::fill(const Tensor& dst, double value) {
-  dispatch_all(dst.dtype(), [&]<typename T>() {
-    const T v = static_cast<T>(value);
-    strided_loop<1>(dst.shape(), {&dst}, [&](int64_t n, auto p, auto s) {
-      T* o = reinterpret_cast<T*>(p[0]);
-      if (s[0] == 1) {
-        for (int64_t i = 0; i < n; ++i) o[i] = v;
-      } else {
-        for (int64_t i = 0; i < n; ++i) o[i * s[0]] = v;
-      }
-    });
-  });
-}
-
 void CpuBackend::unary(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p) {
   switch (in.dtype()) {
     case DType::Float32: return unary_floating<float>(op, out, in, p);
@@ -274,6 +302,18 @@ void CpuBackend::binary(BinaryOp op, const Tensor& out, const Tensor& a, const T
   }
 }
 
+namespace {
+
+// where() over one row with contiguous out and cond; SX / SY (0 or 1) are the
+// strides of the two choices as template constants, so the loop vectorizes
+// (a mask times a broadcast zero is the common case: max / amax backward).
+template <typename T, int SX, int SY>
+void where_row(T* o, const bool* c, const T* x, const T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i * SX] : y[i * SY];
+}
+
+}  // namespace
+
 void CpuBackend::where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
   dispatch_all(out.dtype(), [&]<typename T>() {
     strided_loop<4>(out.shape(), {&out, &cond, &a, &b}, [&](int64_t n, auto p, auto s) {
@@ -281,6 +321,11 @@ void CpuBackend::where(const Tensor& out, const Tensor& cond, const Tensor& a, c
       const bool* c = reinterpret_cast<const bool*>(p[1]);
       const T* x = reinterpret_cast<const T*>(p[2]);
       const T* y = reinterpret_cast<const T*>(p[3]);
+      if (s[0] == 1 && s[1] == 1) {
+        if (s[2] == 1 && s[3] == 1) return where_row<T, 1, 1>(o, c, x, y, n);
+        if (s[2] == 1 && s[3] == 0) return where_row<T, 1, 0>(o, c, x, y, n);
+        if (s[2] == 0 && s[3] == 1) return where_row<T, 0, 1>(o, c, x, y, n);
+      }
       for (int64_t i = 0; i < n; ++i) o[i * s[0]] = c[i * s[1]] ? x[i * s[2]] : y[i * s[3]];
     });
   });

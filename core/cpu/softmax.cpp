@@ -1,6 +1,7 @@
 // CPU softmax / log_softmax and their backward over one dim of a contiguous
 // tensor seen as (outer, D, inner). Rows (inner == 1, the common case: the
-// last dim) run three passes per row; otherwise a block of inner columns is
+// last dim) run three passes per row (float32: the per-ISA kernels of
+// softmax_f32.h); otherwise a block of inner columns is
 // processed together so the loops over the block stay contiguous. Both shapes
 // split the independent (outer, inner) positions across parallel_for.
 //
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/softmax_f32.h"
 #include "core/parallel.h"
 
 namespace heed::cpu {
@@ -243,6 +245,15 @@ void CpuBackend::softmax(const Tensor& out, const Tensor& in, int64_t dim, bool 
     const T* x = in.data_ptr<T>();
     T* y = out.data_ptr<T>();
     const int64_t D = geo.D, inner = geo.inner, slice = D * inner;
+    if constexpr (std::is_same_v<T, float>) {
+      if (inner == 1) {  // rows: the per-ISA vector kernels
+        const SoftmaxF32Kernels& k = softmax_f32_kernels();
+        parallel_for(
+            0, geo.outer, std::max<int64_t>(1, kGrain / std::max<int64_t>(D, 1)),
+            [&](int64_t lo, int64_t hi) { k.forward(y + lo * D, x + lo * D, hi - lo, D, log); });
+        return;
+      }
+    }
     for_each_slice<T>(
         geo, 2, [&](int64_t o) { softmax_row(y + o * D, x + o * D, D, log); },
         [&](int64_t o, int64_t b0, int64_t b1, T* scratch) {
@@ -263,6 +274,16 @@ void CpuBackend::softmax_backward(const Tensor& grad_in, const Tensor& grad_out,
     const T* y = out.data_ptr<T>();
     T* gx = grad_in.data_ptr<T>();
     const int64_t D = geo.D, inner = geo.inner, slice = D * inner;
+    if constexpr (std::is_same_v<T, float>) {
+      if (inner == 1) {
+        const SoftmaxF32Kernels& k = softmax_f32_kernels();
+        parallel_for(0, geo.outer, std::max<int64_t>(1, kGrain / std::max<int64_t>(D, 1)),
+                     [&](int64_t lo, int64_t hi) {
+                       k.backward(gx + lo * D, g + lo * D, y + lo * D, hi - lo, D, log);
+                     });
+        return;
+      }
+    }
     for_each_slice<T>(
         geo, 1, [&](int64_t o) { softmax_backward_row(gx + o * D, g + o * D, y + o * D, D, log); },
         [&](int64_t o, int64_t b0, int64_t b1, T* scratch) {

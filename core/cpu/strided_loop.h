@@ -64,24 +64,30 @@ void strided_loop(const Shape& shape, const std::array<const Tensor*, N>& operan
   }
   int64_t row_grain = std::max<int64_t>(1, grain / std::max<int64_t>(inner_n, 1));
   parallel_for(0, rows, row_grain, [&](int64_t lo, int64_t hi) {
-    // Multi-index of row `lo` over dims [0, nd-1).
+    // Multi-index of row `lo` over dims [0, nd-1), and each operand's element
+    // offset; both are then stepped row by row (an odometer), so a row costs
+    // O(1) index work however many dims there are.
     std::vector<int64_t> idx(size_t(std::max<int64_t>(nd - 1, 0)), 0);
     int64_t r = lo;
     for (int64_t d = nd - 2; d >= 0; --d) {
       idx[size_t(d)] = r % dims[size_t(d)];
       r /= dims[size_t(d)];
     }
+    std::array<int64_t, N> off{};
+    for (size_t k = 0; k < N; ++k)
+      for (int64_t d = 0; d < nd - 1; ++d) off[k] += idx[size_t(d)] * st[k][size_t(d)];
     std::array<char*, N> ptr;
     for (int64_t row = lo; row < hi; ++row) {
-      for (size_t k = 0; k < N; ++k) {
-        int64_t off = 0;
-        for (int64_t d = 0; d < nd - 1; ++d) off += idx[size_t(d)] * st[k][size_t(d)];
-        ptr[k] = base[k] + off * es[k];
-      }
+      for (size_t k = 0; k < N; ++k) ptr[k] = base[k] + off[k] * es[k];
       inner(inner_n, ptr, inner_stride);
       for (int64_t d = nd - 2; d >= 0; --d) {
-        if (++idx[size_t(d)] < dims[size_t(d)]) break;
-        idx[size_t(d)] = 0;
+        const size_t du = size_t(d);
+        if (++idx[du] < dims[du]) {
+          for (size_t k = 0; k < N; ++k) off[k] += st[k][du];
+          break;
+        }
+        idx[du] = 0;
+        for (size_t k = 0; k < N; ++k) off[k] -= (dims[du] - 1) * st[k][du];
       }
     }
   });

@@ -31,7 +31,7 @@ inline constexpr double kInvSqrt2Pi = 0.39894228040143267794;
   X(Sin, hd::sin(x))                                                                           \
   X(Cos, hd::cos(x))                                                                           \
   X(Erf, hd::erf(x))                                                                           \
-  X(Relu, x > T(0) ? x : T(0))                                                                 \
+  X(Relu, x <= T(0) ? T(0) : x)                                                                \
   X(Relu6, hd::min(hd::max(x, T(0)), T(6)))                                                    \
   X(LeakyRelu, x > T(0) ? x : x * a)                                                           \
   X(Sigmoid, hd::stable_sigmoid(x))                                                            \
@@ -62,14 +62,15 @@ inline constexpr double kInvSqrt2Pi = 0.39894228040143267794;
   X(RSubScalar, a - x)
 
 // Binary ops of floating T giving T; a, b are OpParams::a, b (Add/Sub: alpha).
+// Maximum / Minimum (and Relu above) propagate NaN, like PyTorch and the CPU.
 #define HEED_CUDA_BINARY_FLOAT_OPS(X)                             \
   X(Add, x + a * y)                                               \
   X(Sub, x - a * y)                                               \
   X(Mul, x* y)                                                    \
   X(Div, x / y)                                                   \
   X(Pow, hd::pow(x, y))                                           \
-  X(Maximum, x > y ? x : y)                                       \
-  X(Minimum, x < y ? x : y)                                       \
+  X(Maximum, x > y || x != x ? x : y)                             \
+  X(Minimum, x < y || x != x ? x : y)                             \
   X(ReluBackward, y > T(0) ? x : T(0))                            \
   X(Relu6Backward, y > T(0) && y < T(6) ? x : T(0))               \
   X(LeakyReluBackward, y > T(0) ? x : x * a)                      \

@@ -1,0 +1,41 @@
+#include "core/cpu/reduce_f32.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/cpu/simd.h"
+
+namespace heed::cpu {
+
+namespace simd::scalar {
+#include "core/cpu/reduce_f32_impl.inc"
+}  // namespace simd::scalar
+
+#if HEED_X86_KERNELS
+HEED_SIMD_BEGIN_AVX2
+namespace simd::avx2 {
+#include "core/cpu/reduce_f32_impl.inc"
+}  // namespace simd::avx2
+HEED_SIMD_END
+
+HEED_SIMD_BEGIN_AVX512
+namespace simd::avx512 {
+#include "core/cpu/reduce_f32_impl.inc"
+}  // namespace simd::avx512
+HEED_SIMD_END
+#endif
+
+const ReduceF32Kernels& reduce_f32_kernels() {
+  switch (cpu_isa()) {
+#if HEED_X86_KERNELS
+    case Isa::Avx512:
+      return simd::avx512::kKernels;
+    case Isa::Avx2:
+      return simd::avx2::kKernels;
+#endif
+    default:
+      return simd::scalar::kKernels;
+  }
+}
+
+}  // namespace heed::cpu

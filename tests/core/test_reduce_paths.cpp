@@ -1,0 +1,133 @@
+// The vectorised float32 reductions (core/cpu/reduce_f32*) against the
+// generic float64 kernels on every ISA: inner (row), non-inner (column) and
+// mixed reductions, odd sizes, non-contiguous inputs, long rows, the
+// thread-count-independent split of batch sums, NaN, and argmax / argmin.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/cpu/cpu_backend.h"
+#include "core/cpu/isa.h"
+#include "core/heed_core.h"
+#include "core/parallel.h"
+
+using namespace heed;
+using heed::cpu::Isa;
+using heed::cpu::IsaCapGuard;
+
+namespace {
+
+const Isa kIsas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512};
+
+Tensor random_input(const Shape& shape, uint64_t seed) {
+  manual_seed(seed);
+  Tensor t = empty(shape);
+  uniform_(t, -3, 3);
+  return t;
+}
+
+void check_reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
+                  double rtol = 1e-5) {
+  cpu::CpuBackend be;
+  Shape kept = x.shape();
+  for (int64_t d : dims) kept[size_t(d)] = 1;
+  Tensor want = empty(kept, {kFloat64}), got = empty(kept);
+  be.reduce(op, want, x.to(kFloat64), dims);
+  be.reduce(op, got, x, dims);
+  auto g = got.to_vector<float>();
+  auto w = want.to_vector<double>();
+  double scale = 1;  // sums: the error scales with sum |x|, not with the result
+  if (op == ReduceOp::Sum) scale = double(x.numel()) / double(std::max<size_t>(w.size(), 1));
+  size_t bad = 0;
+  for (size_t i = 0; i < g.size(); ++i) {
+    const bool ok = std::isnan(w[i])
+                        ? std::isnan(g[i])
+                        : std::abs(double(g[i]) - w[i]) <= rtol * (std::abs(w[i]) + scale);
+    if (!ok && bad++ == 0) UNSCOPED_INFO("at " << i << ": " << g[i] << " vs " << w[i]);
+  }
+  CHECK(bad == 0);
+}
+
+}  // namespace
+
+TEST_CASE("float32 reductions match float64 on every ISA", "[reduce_paths]") {
+  const Tensor x = random_input({3, 5, 7, 9}, 1);
+  const Tensor xt = random_input({3, 9, 7, 5}, 2).transpose(1, 3);
+  const std::vector<std::vector<int64_t>> dim_sets = {{1}, {2, 3},       {0, 2, 3}, {0},
+                                                      {3}, {0, 1, 2, 3}, {1, 3},    {0, 2}};
+  for (Isa isa : kIsas) {
+    IsaCapGuard cap(isa);
+    for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min, ReduceOp::Prod}) {
+      for (const auto& dims : dim_sets) {
+        INFO("isa " << cpu::isa_name(cpu::cpu_isa()) << " op " << int(op) << " dims " << dims.size()
+                    << " first " << dims[0]);
+        check_reduce(op, op == ReduceOp::Prod ? x * 0.01 + 1.0 : x, dims);
+        check_reduce(op, op == ReduceOp::Prod ? xt * 0.01 + 1.0 : xt, dims);
+      }
+    }
+    // Long rows, long columns (the split-rows batch sum), wide columns.
+    check_reduce(ReduceOp::Sum, random_input({2, 100003}, 3), {1});
+    check_reduce(ReduceOp::Sum, random_input({5000, 7}, 4), {0});
+    check_reduce(ReduceOp::Max, random_input({600, 3}, 5), {0});
+    check_reduce(ReduceOp::Sum, random_input({4, 37, 1000}, 6), {1});
+  }
+}
+
+TEST_CASE("float32 batch sums do not depend on the thread count", "[reduce_paths]") {
+  const Tensor x = random_input({8320, 19}, 7);
+  const int threads = get_num_threads();
+  set_num_threads(1);
+  auto one = sum(x, {0}).to_vector<float>();
+  set_num_threads(4);
+  auto four = sum(x, {0}).to_vector<float>();
+  set_num_threads(threads);
+  CHECK(one == four);
+}
+
+TEST_CASE("float32 max / min reductions propagate NaN", "[reduce_paths]") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (Isa isa : kIsas) {
+    IsaCapGuard cap(isa);
+    INFO("isa " << cpu::isa_name(cpu::cpu_isa()));
+    for (int64_t pos : {0, 5, 16, 39}) {
+      Tensor x = random_input({2, 40, 3}, 8);
+      x.data_ptr<float>()[pos * 3 + 1] = nan;
+      for (ReduceOp op : {ReduceOp::Max, ReduceOp::Min, ReduceOp::Sum}) {
+        check_reduce(op, x, {1});
+        check_reduce(op, x.transpose(1, 2).contiguous(), {2});
+      }
+    }
+  }
+}
+
+TEST_CASE("float32 max / min with indices over a non-inner dim", "[reduce_paths]") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Tensor x = random_input({3, 17, 5, 7}, 9);
+  float* p = x.data_ptr<float>();
+  p[2 * 35 + 3] = p[9 * 35 + 3];  // a tie: the first index wins
+  p[4 * 35 + 10] = nan;           // NaN wins at its first index
+  p[11 * 35 + 10] = nan;
+  p[35 * 17 + 6 * 35 + 1] = 100;
+  cpu::CpuBackend be;
+  for (Isa isa : kIsas) {
+    IsaCapGuard cap(isa);
+    INFO("isa " << cpu::isa_name(cpu::cpu_isa()));
+    for (ReduceOp op : {ReduceOp::Max, ReduceOp::Min}) {
+      Tensor v = empty({3, 1, 5, 7}), i = empty({3, 1, 5, 7}, {kInt64});
+      Tensor v64 = empty({3, 1, 5, 7}, {kFloat64}), i64 = empty({3, 1, 5, 7}, {kInt64});
+      be.reduce_with_index(op, v, i, x, 1);
+      be.reduce_with_index(op, v64, i64, x.to(kFloat64), 1);
+      CHECK(i.to_vector<int64_t>() == i64.to_vector<int64_t>());
+      auto a = v.to_vector<float>();
+      auto b = v64.to_vector<double>();
+      for (size_t k = 0; k < a.size(); ++k) {
+        if (std::isnan(b[k]))
+          CHECK(std::isnan(a[k]));
+        else
+          CHECK(double(a[k]) == b[k]);
+      }
+    }
+  }
+}
