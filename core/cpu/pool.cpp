@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/reduce_f32.h"
 #include "core/parallel.h"
 
 namespace heed::cpu {
@@ -217,9 +218,43 @@ void CpuBackend::max_pool2d(const Tensor& out, const Tensor& indices, const Tens
   });
 }
 
+namespace {
+
+// Global max pooling of float32 planes (CBAM's channel gate): the vectorised
+// row max, then a scan for its index: the first occurrence of the maximum,
+// or the last NaN when the plane has one, as max_window chooses.
+void global_max_pool_f32(const Planes& g, const float* x, float* y, int64_t* ix) {
+  const ReduceF32Kernels& k = reduce_f32_kernels();
+  const int64_t n = g.H * g.W;
+  parallel_for(0, g.P, plane_grain(g, n), [&](int64_t lo, int64_t hi) {
+    for (int64_t pl = lo; pl < hi; ++pl) {
+      const float* xp = x + pl * n;
+      float best;
+      k.rows(ReduceOp::Max, xp, &best, 1, n);
+      int64_t arg = 0;
+      if (best != best) {
+        for (int64_t i = n - 1; i >= 0; --i)
+          if (xp[i] != xp[i]) {
+            arg = i;
+            break;
+          }
+      } else {
+        while (arg < n - 1 && xp[arg] != best) ++arg;
+      }
+      y[pl] = xp[arg];  // not `best`: a max of ±0 keeps the chosen element's sign
+      ix[pl] = arg;
+    }
+  });
+}
+
+}  // namespace
+
 void CpuBackend::adaptive_max_pool2d(const Tensor& out, const Tensor& indices,
                                      const Tensor& input) {
   const Planes g = planes_of(input, out);
+  if (g.OH == 1 && g.OW == 1 && g.H * g.W > 0 && input.dtype() == kFloat32)
+    return global_max_pool_f32(g, input.data_ptr<float>(), out.data_ptr<float>(),
+                               indices.data_ptr<int64_t>());
   const Bounds bh(g.H, g.OH), bw(g.W, g.OW);
   dispatch_floating(input.dtype(), "adaptive_max_pool2d", [&]<typename T>() {
     const T* x = input.data_ptr<T>();  // (P, H, W)

@@ -134,41 +134,45 @@ TEST_CASE("pooling matches PyTorch (fixtures)", "[pool]") {
 }
 
 TEST_CASE("max pooling ties: the first index wins; NaN propagates", "[pool]") {
-  // All-equal 2x2 window: the gradient goes to element (0, 0) only.
-  Tensor x = ones({1, 1, 2, 2}, kFloat64).requires_grad_();
-  max_pool2d(x, opts({2, 2})).sum().backward();
-  CHECK(x.grad().to_vector<double>() == V{1, 0, 0, 0});
-  Tensor y = ones({1, 1, 2, 3}, kFloat64).requires_grad_();
-  adaptive_max_pool2d(y, {1, 1}).sum().backward();
-  CHECK(y.grad().to_vector<double>() == V{1, 0, 0, 0, 0, 0});
-  // Large windows (the two-pass path) too: 8x8 of ones, first element wins.
-  Tensor big = ones({1, 1, 8, 8}, kFloat64).requires_grad_();
-  adaptive_max_pool2d(big, {1, 1}).sum().backward();
-  CHECK(big.grad().sum().item() == 1);
-  CHECK(big.grad().to_vector<double>()[0] == 1);
-  // With NaNs the output is NaN and the gradient goes to the last NaN in
-  // row-major order, as PyTorch: NaNs at (0, 1) and (n-1, 0) -> index (n-1)·n,
-  // on the small-window (n = 2) and the dense (n = 8) path.
-  for (int64_t n : {2, 8}) {
-    Tensor xn = ones({1, 1, n, n}, kFloat64);
-    xn.select(2, n - 1).select(2, 0).fill_(NAN);  // (n-1, 0)
-    xn.select(2, 0).select(2, 1).fill_(NAN);      // (0, 1)
-    xn.requires_grad_();
-    Tensor y = adaptive_max_pool2d(xn, {1, 1});
-    CHECK(std::isnan(y.item()));
-    y.sum().backward();
-    CHECK(xn.grad().to_vector<double>()[size_t((n - 1) * n)] == 1);
-    CHECK(xn.grad().sum().item() == 1);
+  // float32 global max pooling has its own vectorised path.
+  for (DType dt : {kFloat64, kFloat32}) {
+    INFO(dtype_name(dt));
+    // All-equal 2x2 window: the gradient goes to element (0, 0) only.
+    Tensor x = ones({1, 1, 2, 2}, dt).requires_grad_();
+    max_pool2d(x, opts({2, 2})).sum().backward();
+    CHECK(x.grad().to_vector<double>() == V{1, 0, 0, 0});
+    Tensor y = ones({1, 1, 2, 3}, dt).requires_grad_();
+    adaptive_max_pool2d(y, {1, 1}).sum().backward();
+    CHECK(y.grad().to_vector<double>() == V{1, 0, 0, 0, 0, 0});
+    // Large windows (the two-pass path) too: 8x8 of ones, first element wins.
+    Tensor big = ones({1, 1, 8, 8}, dt).requires_grad_();
+    adaptive_max_pool2d(big, {1, 1}).sum().backward();
+    CHECK(big.grad().sum().item() == 1);
+    CHECK(big.grad().to_vector<double>()[0] == 1);
+    // With NaNs the output is NaN and the gradient goes to the last NaN in
+    // row-major order, as PyTorch: NaNs at (0, 1) and (n-1, 0) -> index (n-1)·n,
+    // on the small-window (n = 2) and the dense (n = 8) path.
+    for (int64_t n : {2, 8}) {
+      Tensor xn = ones({1, 1, n, n}, dt);
+      xn.select(2, n - 1).select(2, 0).fill_(NAN);  // (n-1, 0)
+      xn.select(2, 0).select(2, 1).fill_(NAN);      // (0, 1)
+      xn.requires_grad_();
+      Tensor y = adaptive_max_pool2d(xn, {1, 1});
+      CHECK(std::isnan(y.item()));
+      y.sum().backward();
+      CHECK(xn.grad().to_vector<double>()[size_t((n - 1) * n)] == 1);
+      CHECK(xn.grad().sum().item() == 1);
+    }
+    // A zero max keeps its sign: max(-0, 0, ...) is the first one, -0.
+    Tensor zs = zeros({1, 1, 8, 8}, dt);
+    zs.select(2, 0).select(2, 0).fill_(-0.0);
+    CHECK(std::signbit(adaptive_max_pool2d(zs, {1, 1}).item()));
+    // A NaN anywhere in the window is the max.
+    Tensor z = tensor({1, NAN, 3, 2}, dt).reshape({1, 1, 2, 2});
+    CHECK(std::isnan(max_pool2d(z, opts({2, 2})).item()));
+    CHECK(std::isnan(adaptive_max_pool2d(z, {1, 1}).item()));
+    CHECK(std::isnan(avg_pool2d(z, opts({2, 2})).item()));
   }
-  // A zero max keeps its sign: max(-0, 0, ...) is the first one, -0.
-  Tensor zs = zeros({1, 1, 8, 8}, kFloat64);
-  zs.select(2, 0).select(2, 0).fill_(-0.0);
-  CHECK(std::signbit(adaptive_max_pool2d(zs, {1, 1}).item()));
-  // A NaN anywhere in the window is the max.
-  Tensor z = tensor({1, NAN, 3, 2}, kFloat64).reshape({1, 1, 2, 2});
-  CHECK(std::isnan(max_pool2d(z, opts({2, 2})).item()));
-  CHECK(std::isnan(adaptive_max_pool2d(z, {1, 1}).item()));
-  CHECK(std::isnan(avg_pool2d(z, opts({2, 2})).item()));
 }
 
 TEST_CASE("pooling of unbatched and strided inputs", "[pool]") {
@@ -295,3 +299,17 @@ HEED_GRADCHECK_CASE({"adaptive_max_pool2d", "3x3 -> 5x4 and (1, 1)",
                      [](const In& i) {
                        return adaptive_max_pool2d(i[0], {5, 4}) + adaptive_max_pool2d(i[0], {1, 1});
                      }});
+
+TEST_CASE("float32 global max pooling equals the float64 path, values and indices", "[pool]") {
+  for (const Shape& shape : {Shape{4, 6, 9, 11}, Shape{2, 3, 1, 1}, Shape{1, 17, 32, 32}}) {
+    INFO(shape_str(shape));
+    Tensor x32 = randn(shape).requires_grad_();
+    Tensor x64 = x32.detach().to(kFloat64).requires_grad_();
+    Tensor y32 = adaptive_max_pool2d(x32, {1, 1});
+    Tensor y64 = adaptive_max_pool2d(x64, {1, 1});
+    CHECK(y32.to(kFloat64).to_vector<double>() == y64.to_vector<double>());
+    y32.sum().backward();
+    y64.sum().backward();
+    CHECK(x32.grad().to(kFloat64).to_vector<double>() == x64.grad().to_vector<double>());
+  }
+}
