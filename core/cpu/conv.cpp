@@ -461,7 +461,7 @@ void CpuBackend::conv2d(const Tensor& out, const Tensor& input, const Tensor& we
              "conv2d (cpu): bias must be a contiguous (", g.O, ") tensor of the output's dtype");
   if (out.numel() == 0) return;
   conv::ConvShape s;
-  if (use_shifted(g, out.dtype(), s) && conv::cout_supported(s))
+  if (use_shifted(g, out.dtype(), s) && conv::cout_forward_supported(s))
     conv::cout_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(),
                        bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>());
   else if (use_shifted(g, out.dtype(), s))
@@ -486,7 +486,7 @@ void CpuBackend::conv2d_backward_input(const Tensor& grad_input, const Tensor& g
     return;
   }
   conv::ConvShape s;
-  if (use_shifted(g, grad_out.dtype(), s) && conv::cout_supported(s))
+  if (use_shifted(g, grad_out.dtype(), s) && conv::cout_backward_input_supported(s))
     conv::cout_backward_input(s, grad_out.data_ptr<float>(), weight.data_ptr<float>(),
                               grad_input.data_ptr<float>());
   else if (use_shifted(g, grad_out.dtype(), s))

@@ -1,4 +1,4 @@
-// float32 stride-1 conv2d on small images, vectorised across output channels
+// float32 conv2d on small images, vectorised across output channels
 // (AVX-512 only).
 //
 // The shifted-tap kernels (conv_shifted.h) vectorise across output positions
@@ -8,16 +8,19 @@
 // broadcast and multiplied into two 16-channel weight vectors, so only real
 // pixels are computed and image borders cost nothing but a small zero-padded
 // copy of each image. Backward-input of a stride-1 convolution is the same
-// computation on gy with the kernel flipped and transposed.
+// computation on gy with the kernel flipped and transposed. Stride 2 (forward
+// only) reads every other input of a padded row.
 #pragma once
 
 #include "core/cpu/conv_shifted.h"
 
 namespace heed::cpu::conv {
 
-// Whether the output-channel kernels take this convolution (forward and
-// backward-input): AVX-512, stride 1, no dilation, small images.
-bool cout_supported(const ConvShape& s);
+// Whether the output-channel kernels take this convolution: AVX-512, no
+// dilation, outputs up to 16 wide; forward with stride 1 or 2,
+// backward-input with stride 1.
+bool cout_forward_supported(const ConvShape& s);
+bool cout_backward_input_supported(const ConvShape& s);
 
 // As shifted_forward / shifted_backward_input.
 void cout_forward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y);

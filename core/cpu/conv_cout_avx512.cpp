@@ -1,14 +1,13 @@
 // Output-channel-vectorised stride-1 conv2d (see conv_cout.h).
 //
 // Per image, the input is copied once into a zero-padded plane per channel
-// (Hp × Wp with Hp = OH + KH - 1, Wp = OW + KW - 1), so output pixel (r, c)
-// reads padded (r + ki, c + kj) for tap (ki, kj): tap t = (c, ki, kj) is a
-// constant offset toff[t]. Weights are packed as [tap][out channel] rows of
-// `opad` (O rounded up to 16, zeros beyond O). A register tile holds OB
-// 16-channel vectors × P consecutive pixels of one output row (OB ≤ 2,
-// P ≤ 8: 16 zmm accumulators); per tap it loads OB weight vectors and
-// broadcasts P inputs. Results go to the NCHW output with a scatter per
-// pixel (16 channels one plane apart).
+// (Hp × Wp with Hp = (OH - 1)·S + KH, Wp = (OW - 1)·S + KW for stride S), so
+// output pixel (r, c) reads padded (r·S + ki, c·S + kj) for tap (ki, kj):
+// tap t = (c, ki, kj) is a constant offset toff[t]. Weights are packed as [tap][out channel] rows
+// of `opad` (O rounded up to 16, zeros beyond O). A register tile holds OB 16-channel vectors × P
+// consecutive pixels of one output row (OB ≤ 2, P ≤ 8: 16 zmm accumulators); per tap it loads OB
+// weight vectors and broadcasts P inputs. Results go to the NCHW output with a scatter per pixel
+// (16 channels one plane apart).
 #include "core/cpu/conv_cout.h"
 
 #include <algorithm>
@@ -46,6 +45,7 @@ int64_t round_up16(int64_t a) {
 struct Problem {
   int64_t B, Ci, Hi, Wi, Co, KH, KW, OH, OW, pad_h, pad_w;
   int64_t opad;
+  int stride;  // 1 or 2, both directions
 };
 
 #if HEED_X86_KERNELS
@@ -57,7 +57,7 @@ struct Partial {
   bool first, last;
 };
 
-template <int OB, int P>
+template <int OB, int P, int S>
 HEED_TARGET_AVX512 void tile(const float* wp, int64_t opad, const int64_t* toff, int64_t taps,
                              const float* xb, const float* bias, int64_t valid, float* y,
                              int64_t plane, Partial pa) {
@@ -74,7 +74,7 @@ HEED_TARGET_AVX512 void tile(const float* wp, int64_t opad, const int64_t* toff,
     for (int b = 0; b < OB; ++b) wv[b] = _mm512_loadu_ps(wp + 16 * b);
 #pragma GCC unroll 8
     for (int p = 0; p < P; ++p) {
-      const __m512 xv = _mm512_set1_ps(xt[p]);
+      const __m512 xv = _mm512_set1_ps(xt[S * p]);
 #pragma GCC unroll 2
       for (int b = 0; b < OB; ++b) acc[b][p] = _mm512_fmadd_ps(wv[b], xv, acc[b][p]);
     }
@@ -101,35 +101,44 @@ HEED_TARGET_AVX512 void tile(const float* wp, int64_t opad, const int64_t* toff,
   }
 }
 
-template <int OB>
+template <int OB, int S>
 HEED_TARGET_AVX512 void tile_pixels(int pixels, const float* wp, int64_t opad, const int64_t* toff,
                                     int64_t taps, const float* xb, const float* bias, int64_t valid,
                                     float* y, int64_t plane, Partial pa) {
   switch (pixels) {
     case 8:
-      return tile<OB, 8>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
+      return tile<OB, 8, S>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
     case 7:
-      return tile<OB, 7>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
+      return tile<OB, 7, S>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
     case 6:
-      return tile<OB, 6>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
+      return tile<OB, 6, S>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
     case 5:
-      return tile<OB, 5>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
+      return tile<OB, 5, S>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
     case 4:
-      return tile<OB, 4>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
+      return tile<OB, 4, S>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
     case 3:
-      return tile<OB, 3>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
+      return tile<OB, 3, S>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
     case 2:
-      return tile<OB, 2>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
+      return tile<OB, 2, S>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
     default:
-      return tile<OB, 1>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
+      return tile<OB, 1, S>(wp, opad, toff, taps, xb, bias, valid, y, plane, pa);
   }
+}
+
+using TileFn = void (*)(int, const float*, int64_t, const int64_t*, int64_t, const float*,
+                        const float*, int64_t, float*, int64_t, Partial);
+
+TileFn tile_fn(bool two_vectors, int stride) {
+  if (stride == 2) return two_vectors ? tile_pixels<2, 2> : tile_pixels<1, 2>;
+  return two_vectors ? tile_pixels<2, 1> : tile_pixels<1, 1>;
 }
 
 // Images [lo, hi) of the problem; xp: scratch for one padded image.
 void run_images(const Problem& pr, const float* in, const float* wp, const float* bias, float* out,
                 int64_t lo, int64_t hi, std::vector<float>& xp, std::vector<int64_t>& toff,
                 std::vector<float>& partials) {
-  const int64_t Hp = pr.OH + pr.KH - 1, Wp = pr.OW + pr.KW - 1, taps = pr.Ci * pr.KH * pr.KW;
+  const int64_t Hp = (pr.OH - 1) * pr.stride + pr.KH, Wp = (pr.OW - 1) * pr.stride + pr.KW,
+                taps = pr.Ci * pr.KH * pr.KW;
   xp.assign(size_t(pr.Ci * Hp * Wp), 0.0f);
   toff.resize(size_t(taps));
   for (int64_t c = 0, t = 0; c < pr.Ci; ++c)
@@ -155,6 +164,7 @@ void run_images(const Problem& pr, const float* in, const float* wp, const float
     for (int64_t o0 = 0; o0 < pr.Co; o0 += 16 * kVectors) {
       const int64_t valid = std::min<int64_t>(16 * kVectors, pr.Co - o0);
       const float* bt = bias ? bias + o0 : nullptr;
+      const TileFn fn = tile_fn(valid > 16, pr.stride);
       for (int64_t t0 = 0; t0 < taps; t0 += block) {
         const int64_t bt_taps = std::min(block, taps - t0);
         const float* wb = wp + t0 * pr.opad + o0;
@@ -162,15 +172,10 @@ void run_images(const Problem& pr, const float* in, const float* wp, const float
         for (int64_t r = 0; r < pr.OH; ++r)
           for (int64_t c = 0; c < pr.OW; c += kPixels, part += kTileFloats) {
             const int pixels = int(std::min<int64_t>(kPixels, pr.OW - c));
-            const float* xb = xp.data() + r * Wp + c;
+            const float* xb = xp.data() + (r * Wp + c) * pr.stride;
             float* yt = y + o0 * plane + r * pr.OW + c;
             const Partial pa{part, t0 == 0, t0 + block >= taps};
-            if (valid > 16)
-              tile_pixels<2>(pixels, wb, pr.opad, toff.data() + t0, bt_taps, xb, bt, valid, yt,
-                             plane, pa);
-            else
-              tile_pixels<1>(pixels, wb, pr.opad, toff.data() + t0, bt_taps, xb, bt, valid, yt,
-                             plane, pa);
+            fn(pixels, wb, pr.opad, toff.data() + t0, bt_taps, xb, bt, valid, yt, plane, pa);
           }
       }
     }
@@ -190,21 +195,27 @@ void run(const Problem& pr, const float* in, const std::vector<float>& wp, const
 
 }  // namespace
 
-bool cout_supported(const ConvShape& s) {
+bool cout_forward_supported(const ConvShape& s) {
 #if HEED_X86_KERNELS
-  // Small images only: from 32×32 on, the shifted-tap layout wastes little
-  // and its wider tiles win. Backward-input needs pad ≤ kernel - 1.
-  return cpu_isa() == Isa::Avx512 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 &&
-         s.W <= 16 && s.OW <= 16 && s.ph < s.KH && s.pw < s.KW && shifted_supported(s);
+  // Small outputs only: from 32×32 on, the shifted-tap layout wastes little
+  // and its wider tiles win.
+  return cpu_isa() == Isa::Avx512 && s.sh == s.sw && (s.sh == 1 || s.sh == 2) && s.dh == 1 &&
+         s.dw == 1 && s.OW <= 16 && shifted_supported(s);
 #else
   (void)s;
   return false;
 #endif
 }
 
+bool cout_backward_input_supported(const ConvShape& s) {
+  // The flipped convolution needs stride 1 and padding ≤ kernel - 1.
+  return cout_forward_supported(s) && s.sh == 1 && s.W <= 16 && s.ph < s.KH && s.pw < s.KW;
+}
+
 void cout_forward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y) {
 #if HEED_X86_KERNELS
-  const Problem pr{s.B, s.C, s.H, s.W, s.O, s.KH, s.KW, s.OH, s.OW, s.ph, s.pw, round_up16(s.O)};
+  const Problem pr{
+      s.B, s.C, s.H, s.W, s.O, s.KH, s.KW, s.OH, s.OW, s.ph, s.pw, round_up16(s.O), int(s.sh)};
   const int64_t taps = s.C * s.KH * s.KW;
   std::vector<float> wp(size_t(taps * pr.opad), 0.0f);
   for (int64_t o = 0; o < s.O; ++o)
@@ -231,7 +242,8 @@ void cout_backward_input(const ConvShape& s, const float* gy, const float* w, fl
                    s.W,
                    s.KH - 1 - s.ph,
                    s.KW - 1 - s.pw,
-                   round_up16(s.C)};
+                   round_up16(s.C),
+                   1};
   const int64_t KK = s.KH * s.KW, taps = s.O * KK;
   std::vector<float> wp(size_t(taps * pr.opad), 0.0f);
   for (int64_t o = 0; o < s.O; ++o)
