@@ -24,6 +24,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "core/cpu/conv_cout.h"
 #include "core/cpu/conv_shifted.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/parallel.h"
@@ -460,7 +461,10 @@ void CpuBackend::conv2d(const Tensor& out, const Tensor& input, const Tensor& we
              "conv2d (cpu): bias must be a contiguous (", g.O, ") tensor of the output's dtype");
   if (out.numel() == 0) return;
   conv::ConvShape s;
-  if (use_shifted(g, out.dtype(), s))
+  if (use_shifted(g, out.dtype(), s) && conv::cout_forward_supported(s))
+    conv::cout_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(),
+                       bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>());
+  else if (use_shifted(g, out.dtype(), s))
     conv::shifted_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(),
                           bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>());
   else if (out.dtype() == kFloat32)
@@ -482,7 +486,10 @@ void CpuBackend::conv2d_backward_input(const Tensor& grad_input, const Tensor& g
     return;
   }
   conv::ConvShape s;
-  if (use_shifted(g, grad_out.dtype(), s))
+  if (use_shifted(g, grad_out.dtype(), s) && conv::cout_backward_input_supported(s))
+    conv::cout_backward_input(s, grad_out.data_ptr<float>(), weight.data_ptr<float>(),
+                              grad_input.data_ptr<float>());
+  else if (use_shifted(g, grad_out.dtype(), s))
     conv::shifted_backward_input(s, grad_out.data_ptr<float>(), weight.data_ptr<float>(),
                                  grad_input.data_ptr<float>());
   else if (grad_out.dtype() == kFloat32)

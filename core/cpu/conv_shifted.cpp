@@ -70,9 +70,30 @@ class Scratch {
   int64_t capacity_ = 0;
 };
 
+// Which zero pattern a scratch buffer holds: the gaps of a layout are only
+// ever written with zeros (the data goes elsewhere), so the next chunk with
+// the same layout in the same buffer can skip zeroing them. On small images
+// that fill is a large share of the copy work (many short rows).
+struct GapKey {
+  const float* buffer = nullptr;
+  int64_t dims[8] = {};
+  bool operator==(const GapKey& o) const {
+    return buffer == o.buffer && std::equal(dims, dims + 8, o.dims);
+  }
+};
+
+// Whether `buffer` already holds the zeros described by `key` (then true);
+// otherwise records that the caller is about to write them.
+bool gaps_already_zero(GapKey& cached, const GapKey& key) {
+  if (cached == key) return true;
+  cached = key;
+  return false;
+}
+
 struct ThreadScratch {
   Scratch x, y, g, panels, partials;
   std::vector<int64_t> off;
+  GapKey x_gaps, g_gaps;
 };
 
 ThreadScratch& thread_scratch() {
@@ -134,11 +155,20 @@ int64_t images_per_chunk(const PlaneGeometry& p, int64_t images) {
                              std::max<int64_t>(images, 1));
 }
 
+// dst[0, n) = src[0, n) for the short rows of small images (often 8-32
+// floats): fixed-size 32-byte copies that the compiler inlines as vector
+// moves, where a memcpy call per row costs as much as the copy itself.
+inline void copy_row(float* dst, const float* src, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) std::memcpy(dst + j, src + j, 8 * sizeof(float));
+  for (; j < n; ++j) dst[j] = src[j];
+}
+
 // Splits one input row into its sw column phases: phase[bw][j] = src[j·sw + bw],
 // zero up to in_w.
 void split_row(const float* src, int64_t W, int64_t sw, float* const* phase, int64_t in_w) {
   if (sw == 1) {
-    std::memcpy(phase[0], src, size_t(W) * sizeof(float));
+    copy_row(phase[0], src, W);
     std::fill(phase[0] + W, phase[0] + in_w, 0.0f);
     return;
   }
@@ -164,17 +194,21 @@ void split_row(const float* src, int64_t W, int64_t sw, float* const* phase, int
 // src[c][i·sh + bh][j·sw + bw], zero beyond the input. Each source row is
 // read once and split into the sw phases of its row phase bh.
 void fill_layout(const Layout& l, const float* src, int64_t C, int64_t H, int64_t W, int64_t sh,
-                 int64_t sw, int64_t n0, float* x) {
+                 int64_t sw, int64_t n0, float* x, GapKey& zeroed) {
+  const GapKey key{x, {l.chans, l.in_h, l.in_w, l.nb, l.gap_h, l.gap_w, l.x_len, 0}};
+  const bool gaps_zero = gaps_already_zero(zeroed, key);
   std::vector<float*> rows(static_cast<size_t>(sw));
-  for (int64_t v = 0; v < l.chans; ++v) {  // the zero rows above each image and at the end
-    float* d = x + v * l.cstride;
-    std::fill(d, d + l.gap_h * l.wq, 0.0f);
-    for (int64_t n = 0; n < l.nb; ++n) {
-      float* below = d + (l.gap_h + n * l.blk + l.in_h) * l.wq;
-      std::fill(below, below + l.gap_h * l.wq, 0.0f);
+  if (!gaps_zero) {
+    for (int64_t v = 0; v < l.chans; ++v) {  // the zero rows above each image and at the end
+      float* d = x + v * l.cstride;
+      std::fill(d, d + l.gap_h * l.wq, 0.0f);
+      for (int64_t n = 0; n < l.nb; ++n) {
+        float* below = d + (l.gap_h + n * l.blk + l.in_h) * l.wq;
+        std::fill(below, below + l.gap_h * l.wq, 0.0f);
+      }
     }
+    std::fill(x + l.chans * l.cstride, x + l.x_len, 0.0f);
   }
-  std::fill(x + l.chans * l.cstride, x + l.x_len, 0.0f);
   for (int64_t c = 0; c < C; ++c)
     for (int64_t bh = 0; bh < sh; ++bh)
       for (int64_t n = 0; n < l.nb; ++n) {
@@ -183,7 +217,7 @@ void fill_layout(const Layout& l, const float* src, int64_t C, int64_t H, int64_
           const int64_t row = (l.gap_h + n * l.blk + i) * l.wq;
           for (int64_t bw = 0; bw < sw; ++bw) {
             float* d = x + ((c * sh + bh) * sw + bw) * l.cstride + row;
-            std::fill(d, d + l.gap_w, 0.0f);
+            if (!gaps_zero) std::fill(d, d + l.gap_w, 0.0f);
             rows[size_t(bw)] = d + l.gap_w;
           }
           const int64_t ih = i * sh + bh;
@@ -213,7 +247,7 @@ void store_output(const Layout& l, const float* y, int64_t ldy, const OutputPlan
         const float* s = y + m * ldy + l.row_start(n, r);
         float* d = plane + r * o.step_h * o.DW;
         if (o.step_w == 1 && !bias)
-          std::memcpy(d, s, size_t(o.out_w) * sizeof(float));
+          copy_row(d, s, o.out_w);
         else
           for (int64_t c = 0; c < o.out_w; ++c) d[c * o.step_w] = s[c] + b;
       }
@@ -224,7 +258,9 @@ void store_output(const Layout& l, const float* y, int64_t ldy, const OutputPlan
 // G (M × q_padded, row stride ldg) ← images [n0, n0 + nb) of gy (B, M, OH, OW)
 // at their output positions, zero everywhere else.
 void load_grad_output(const Layout& l, const float* gy, int64_t M, int64_t OH, int64_t OW,
-                      int64_t n0, float* g, int64_t ldg) {
+                      int64_t n0, float* g, int64_t ldg, GapKey& zeroed) {
+  const GapKey key{g, {M, OH, OW, ldg, l.nb, l.blk, l.wq, l.q}};
+  const bool gaps_zero = gaps_already_zero(zeroed, key);
   for (int64_t m = 0; m < M; ++m) {
     float* d = g + m * ldg;
     for (int64_t n = 0; n < l.nb; ++n) {
@@ -233,21 +269,21 @@ void load_grad_output(const Layout& l, const float* gy, int64_t M, int64_t OH, i
       for (int64_t r = 0; r < rows; ++r) {
         float* row = d + l.row_start(n, r);
         if (r < OH) {
-          std::memcpy(row, s + r * OW, size_t(OW) * sizeof(float));
-          std::fill(row + OW, row + l.wq, 0.0f);
-        } else {
+          copy_row(row, s + r * OW, OW);
+          if (!gaps_zero) std::fill(row + OW, row + l.wq, 0.0f);
+        } else if (!gaps_zero) {
           std::fill(row, row + l.wq, 0.0f);
         }
       }
     }
-    std::fill(d + l.q, d + l.q_padded, 0.0f);
+    if (!gaps_zero) std::fill(d + l.q, d + l.q_padded, 0.0f);
   }
 }
 
 // The inverse of split_row: dst[j·sw + bw] = phase[bw][j] for the W columns.
 void merge_row(const float* const* phase, int64_t W, int64_t sw, float* dst) {
   if (sw == 1) {
-    std::memcpy(dst, phase[0], size_t(W) * sizeof(float));
+    copy_row(dst, phase[0], W);
     return;
   }
   if (sw == 2) {
@@ -329,7 +365,7 @@ void shifted_forward(const ConvShape& s, const float* x, const float* w, const f
       const Layout l = make_layout(pg, std::min(nb_max, hi - n0), k.q_align);
       compute_offsets(l, taps, ts.off);
       float* xb = ts.x.get(l.x_len);
-      fill_layout(l, x, s.C, s.H, s.W, s.sh, s.sw, n0, xb);
+      fill_layout(l, x, s.C, s.H, s.W, s.sh, s.sw, n0, xb, ts.x_gaps);
       float* yb = ts.y.get(round_up(M, k.mr) * l.q_padded);
       forward_all_panels(k, panels, M, T, ts.off.data(), l, xb, yb, l.q_padded);
       store_output(l, yb, l.q_padded, out, bias, n0);
@@ -386,7 +422,7 @@ void shifted_backward_input(const ConvShape& s, const float* gy, const float* w,
     for (int64_t n0 = lo; n0 < hi; n0 += nb_max) {
       const Layout l = make_layout(pg, std::min(nb_max, hi - n0), k.q_align);
       float* xb = ts.x.get(l.x_len);
-      fill_layout(l, gy, s.O, s.OH, s.OW, 1, 1, n0, xb);
+      fill_layout(l, gy, s.O, s.OH, s.OW, 1, 1, n0, xb, ts.x_gaps);
       const int64_t ldy = l.q_padded, phase_stride = round_up(M, k.mr) * ldy;
       float* yb = ts.y.get(int64_t(phases.size()) * phase_stride);
       for (size_t i = 0; i < phases.size(); ++i) {
@@ -428,9 +464,9 @@ void shifted_backward_weight(const ConvShape& s, const float* gy, const float* x
         const Layout l = make_layout(pg, std::min(nb_max, last - n0), k.q_align);
         compute_offsets(l, taps, ts.off);
         float* xb = ts.x.get(l.x_len);
-        fill_layout(l, x, s.C, s.H, s.W, s.sh, s.sw, n0, xb);
+        fill_layout(l, x, s.C, s.H, s.W, s.sh, s.sw, n0, xb, ts.x_gaps);
         float* gb = ts.g.get(M * l.q_padded);
-        load_grad_output(l, gy, M, s.OH, s.OW, n0, gb, l.q_padded);
+        load_grad_output(l, gy, M, s.OH, s.OW, n0, gb, l.q_padded, ts.g_gaps);
         const int64_t block = round_up(kWeightGradBlock, k.q_align);
         for (int64_t q0 = 0; q0 < l.q_padded; q0 += block)
           k.weight_grad(gb + q0, l.q_padded, int(M), ts.off.data(), T, xb + q0,

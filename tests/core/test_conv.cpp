@@ -208,6 +208,11 @@ TEST_CASE("conv2d float32 shifted-tap kernels match the reference on every ISA",
       {3, 5, 6, 7, 9, 1, 1, 1, 1, 0, 0, 1, 1, 1},      // 1×1
       {1, 3, 5, 5, 4, 5, 5, 3, 2, 3, 1, 1, 1, 1},      // padding 3 > stride, kernel 5
       {13, 6, 5, 4, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1},     // many tiny images per chunk
+      // Several chunks per thread with a shorter last one: chunks of one
+      // layout reuse the zeroed gaps of their scratch buffers, the last one
+      // does not.
+      {29, 33, 8, 8, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+      {23, 17, 16, 16, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1},
   };
   const int threads = get_num_threads();
   for (cpu::Isa isa : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512}) {
