@@ -398,6 +398,10 @@ void conv2d_backward_weight_impl(CpuBackend& be, const Geom& g, T* gw, T* gb, co
   }
   if constexpr (std::is_same_v<T, float>) {
     conv::ConvShape s;
+    if (use_shifted(g, kFloat32, s) && conv::cout_backward_weight_supported(s)) {
+      conv::cout_backward_weight(s, gy, x, gw);
+      return;
+    }
     if (use_shifted(g, kFloat32, s)) {
       conv::shifted_backward_weight(s, gy, x, gw);
       return;

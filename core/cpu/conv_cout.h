@@ -9,7 +9,9 @@
 // pixels are computed and image borders cost nothing but a small zero-padded
 // copy of each image. Backward-input of a stride-1 convolution is the same
 // computation on gy with the kernel flipped and transposed. Stride 2 (forward
-// only) reads every other input of a padded row.
+// only) reads every other input of a padded row. The weight gradient's tile
+// is 32 output channels × the 9 taps of one input channel, summed over the
+// pixels of an image (no horizontal sums).
 #pragma once
 
 #include "core/cpu/conv_shifted.h"
@@ -21,9 +23,12 @@ namespace heed::cpu::conv {
 // backward-input with stride 1.
 bool cout_forward_supported(const ConvShape& s);
 bool cout_backward_input_supported(const ConvShape& s);
+// Weight gradient: as the forward, 3×3 kernels only.
+bool cout_backward_weight_supported(const ConvShape& s);
 
 // As shifted_forward / shifted_backward_input.
 void cout_forward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y);
 void cout_backward_input(const ConvShape& s, const float* gy, const float* w, float* gx);
+void cout_backward_weight(const ConvShape& s, const float* gy, const float* x, float* gw);
 
 }  // namespace heed::cpu::conv

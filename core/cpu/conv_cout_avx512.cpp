@@ -46,6 +46,8 @@ struct Problem {
   int64_t B, Ci, Hi, Wi, Co, KH, KW, OH, OW, pad_h, pad_w;
   int64_t opad;
   int stride;  // 1 or 2, both directions
+  int64_t Hp() const { return (OH - 1) * stride + KH; }
+  int64_t Wp() const { return (OW - 1) * stride + KW; }
 };
 
 #if HEED_X86_KERNELS
@@ -125,6 +127,22 @@ HEED_TARGET_AVX512 void tile_pixels(int pixels, const float* wp, int64_t opad, c
   }
 }
 
+// xp (Ci × Hp × Wp, borders already zero) ← image n of `in`, shifted by the
+// padding.
+void copy_padded(const Problem& pr, const float* in, int64_t n, float* xp) {
+  const int64_t Hp = pr.Hp(), Wp = pr.Wp();
+  // The input's rows land at padded rows [r0, r0 + rows), columns [c0, c0 + cols).
+  const int64_t r0 = std::max<int64_t>(pr.pad_h, 0), c0 = std::max<int64_t>(pr.pad_w, 0);
+  const int64_t skip_r = r0 - pr.pad_h, skip_c = c0 - pr.pad_w;
+  const int64_t rows = std::clamp<int64_t>(std::min(pr.Hi - skip_r, Hp - r0), 0, Hp);
+  const int64_t cols = std::clamp<int64_t>(std::min(pr.Wi - skip_c, Wp - c0), 0, Wp);
+  for (int64_t c = 0; c < pr.Ci; ++c)
+    for (int64_t i = 0; i < rows; ++i)
+      std::memcpy(xp + (c * Hp + r0 + i) * Wp + c0,
+                  in + ((n * pr.Ci + c) * pr.Hi + skip_r + i) * pr.Wi + skip_c,
+                  size_t(cols) * sizeof(float));
+}
+
 using TileFn = void (*)(int, const float*, int64_t, const int64_t*, int64_t, const float*,
                         const float*, int64_t, float*, int64_t, Partial);
 
@@ -137,29 +155,19 @@ TileFn tile_fn(bool two_vectors, int stride) {
 void run_images(const Problem& pr, const float* in, const float* wp, const float* bias, float* out,
                 int64_t lo, int64_t hi, std::vector<float>& xp, std::vector<int64_t>& toff,
                 std::vector<float>& partials) {
-  const int64_t Hp = (pr.OH - 1) * pr.stride + pr.KH, Wp = (pr.OW - 1) * pr.stride + pr.KW,
-                taps = pr.Ci * pr.KH * pr.KW;
+  const int64_t Hp = pr.Hp(), Wp = pr.Wp(), taps = pr.Ci * pr.KH * pr.KW;
   xp.assign(size_t(pr.Ci * Hp * Wp), 0.0f);
   toff.resize(size_t(taps));
   for (int64_t c = 0, t = 0; c < pr.Ci; ++c)
     for (int64_t ki = 0; ki < pr.KH; ++ki)
       for (int64_t kj = 0; kj < pr.KW; ++kj) toff[size_t(t++)] = (c * Hp + ki) * Wp + kj;
-  // The input's rows land at padded rows [r0, r0 + rows), columns [c0, c0 + cols).
-  const int64_t r0 = std::max<int64_t>(pr.pad_h, 0), c0 = std::max<int64_t>(pr.pad_w, 0);
-  const int64_t skip_r = r0 - pr.pad_h, skip_c = c0 - pr.pad_w;
-  const int64_t rows = std::clamp<int64_t>(std::min(pr.Hi - skip_r, Hp - r0), 0, Hp);
-  const int64_t cols = std::clamp<int64_t>(std::min(pr.Wi - skip_c, Wp - c0), 0, Wp);
   const int64_t plane = pr.OH * pr.OW;
   // Taps are summed in blocks of whole channels whose weights (block × 32
   // channels) stay in L1 while every tile of the image uses them.
   const int64_t kk = pr.KH * pr.KW, block = std::max<int64_t>(1, kTapBlock / kk) * kk;
   partials.resize(size_t(pr.OH * ((pr.OW + kPixels - 1) / kPixels) * kTileFloats));
   for (int64_t n = lo; n < hi; ++n) {
-    for (int64_t c = 0; c < pr.Ci; ++c)
-      for (int64_t i = 0; i < rows; ++i)
-        std::memcpy(xp.data() + (c * Hp + r0 + i) * Wp + c0,
-                    in + ((n * pr.Ci + c) * pr.Hi + skip_r + i) * pr.Wi + skip_c,
-                    size_t(cols) * sizeof(float));
+    copy_padded(pr, in, n, xp.data());
     float* y = out + n * pr.Co * plane;
     for (int64_t o0 = 0; o0 < pr.Co; o0 += 16 * kVectors) {
       const int64_t valid = std::min<int64_t>(16 * kVectors, pr.Co - o0);
@@ -191,6 +199,75 @@ void run(const Problem& pr, const float* in, const std::vector<float>& wp, const
     run_images(pr, in, wp.data(), bias, out, lo, hi, xp, toff, partials);
   });
 }
+// Weight gradient gw[o][c][ki][kj] = Σ over images and output pixels (r, q)
+// of gy[o][r][q] · xp[c][r·S + ki][q·S + kj], 3×3 kernels: a register tile
+// is 16·OB output channels × the 9 taps of one input channel (18
+// accumulators) over the pixels of one image, then added to `sum`
+// ([tap][opad] floats for this channel). gyt is the image's gy transposed
+// to [pixel][opad], so 16 channels of a pixel are one load.
+template <int OB, int S>
+HEED_TARGET_AVX512 void weight_grad_tile(const float* gyt, int64_t opad, const float* xc,
+                                         int64_t OH, int64_t OW, int64_t Wp, float* sum) {
+  __m512 acc[OB][9];
+#pragma GCC unroll 2
+  for (int b = 0; b < OB; ++b)
+#pragma GCC unroll 9
+    for (int k = 0; k < 9; ++k) acc[b][k] = _mm512_setzero_ps();
+  for (int64_t r = 0; r < OH; ++r)
+    for (int64_t q = 0; q < OW; ++q) {
+      const float* g = gyt + (r * OW + q) * opad;
+      __m512 gv[OB];
+#pragma GCC unroll 2
+      for (int b = 0; b < OB; ++b) gv[b] = _mm512_loadu_ps(g + 16 * b);
+      const float* xb = xc + (r * Wp + q) * S;
+#pragma GCC unroll 3
+      for (int ki = 0; ki < 3; ++ki)
+#pragma GCC unroll 3
+        for (int kj = 0; kj < 3; ++kj) {
+          const __m512 xv = _mm512_set1_ps(xb[ki * Wp + kj]);
+#pragma GCC unroll 2
+          for (int b = 0; b < OB; ++b)
+            acc[b][ki * 3 + kj] = _mm512_fmadd_ps(gv[b], xv, acc[b][ki * 3 + kj]);
+        }
+    }
+#pragma GCC unroll 2
+  for (int b = 0; b < OB; ++b)
+#pragma GCC unroll 9
+    for (int k = 0; k < 9; ++k) {
+      float* d = sum + k * opad + 16 * b;
+      _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), acc[b][k]));
+    }
+}
+
+using WeightGradFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, int64_t,
+                              float*);
+
+WeightGradFn weight_grad_fn(bool two_vectors, int stride) {
+  if (stride == 2) return two_vectors ? weight_grad_tile<2, 2> : weight_grad_tile<1, 2>;
+  return two_vectors ? weight_grad_tile<2, 1> : weight_grad_tile<1, 1>;
+}
+
+// Images [first, last) summed into sum ([c][tap][opad]), image by image.
+void weight_grad_images(const Problem& pr, const float* gy, const float* x, int64_t first,
+                        int64_t last, float* sum) {
+  thread_local std::vector<float> xp, gyt;
+  const int64_t Hp = pr.Hp(), Wp = pr.Wp(), plane = pr.OH * pr.OW;
+  xp.assign(size_t(pr.Ci * Hp * Wp), 0.0f);
+  gyt.assign(size_t(plane * pr.opad), 0.0f);  // channels ≥ Co stay zero
+  for (int64_t n = first; n < last; ++n) {
+    copy_padded(pr, x, n, xp.data());
+    for (int64_t o = 0; o < pr.Co; ++o) {
+      const float* src = gy + (n * pr.Co + o) * plane;
+      for (int64_t p = 0; p < plane; ++p) gyt[size_t(p * pr.opad + o)] = src[p];
+    }
+    for (int64_t o0 = 0; o0 < pr.Co; o0 += 16 * kVectors) {
+      const WeightGradFn fn = weight_grad_fn(pr.Co - o0 > 16, pr.stride);
+      for (int64_t c = 0; c < pr.Ci; ++c)
+        fn(gyt.data() + o0, pr.opad, xp.data() + c * Hp * Wp, pr.OH, pr.OW, Wp,
+           sum + c * 9 * pr.opad + o0);
+    }
+  }
+}
 #endif
 
 }  // namespace
@@ -205,6 +282,10 @@ bool cout_forward_supported(const ConvShape& s) {
   (void)s;
   return false;
 #endif
+}
+
+bool cout_backward_weight_supported(const ConvShape& s) {
+  return cout_forward_supported(s) && s.KH == 3 && s.KW == 3;
 }
 
 bool cout_backward_input_supported(const ConvShape& s) {
@@ -253,6 +334,34 @@ void cout_backward_input(const ConvShape& s, const float* gy, const float* w, fl
   run(pr, gy, wp, nullptr, gx);
 #else
   (void)s, (void)gy, (void)w, (void)gx;
+#endif
+}
+
+void cout_backward_weight(const ConvShape& s, const float* gy, const float* x, float* gw) {
+#if HEED_X86_KERNELS
+  const Problem pr{
+      s.B, s.C, s.H, s.W, s.O, s.KH, s.KW, s.OH, s.OW, s.ph, s.pw, round_up16(s.O), int(s.sh)};
+  // Fixed image ranges, one per thread, each summed image by image into its
+  // own buffer; the buffers are added in range order (deterministic for a
+  // given thread count).
+  const int64_t ranges = std::min<int64_t>(get_num_threads(), s.B);
+  const int64_t len = s.C * 9 * pr.opad;
+  std::vector<float> sums(size_t(ranges * len), 0.0f);
+  parallel_for(0, ranges, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t range = lo; range < hi; ++range)
+      weight_grad_images(pr, gy, x, range * s.B / ranges, (range + 1) * s.B / ranges,
+                         sums.data() + range * len);
+  });
+  for (int64_t o = 0; o < s.O; ++o)
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t k = 0; k < 9; ++k) {
+        float total = 0.0f;
+        for (int64_t r = 0; r < ranges; ++r)
+          total += sums[size_t(r * len + (c * 9 + k) * pr.opad + o)];
+        gw[(o * s.C + c) * 9 + k] = total;
+      }
+#else
+  (void)s, (void)gy, (void)x, (void)gw;
 #endif
 }
 
