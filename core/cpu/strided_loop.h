@@ -4,6 +4,7 @@
 // `inner(n, ptrs, inner_strides)` — one call per row, never per element.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -15,9 +16,9 @@ namespace heed::cpu {
 
 template <size_t N>
 struct StridedOperands {
-  std::array<char*, N> base;      // address of element 0
-  std::array<int64_t, N> esize;   // element sizes in bytes
-  std::array<Shape, N> strides;   // in elements
+  std::array<char*, N> base;     // address of element 0
+  std::array<int64_t, N> esize;  // element sizes in bytes
+  std::array<Shape, N> strides;  // in elements
 };
 
 // Elements per parallel chunk for memory-bound loops.
@@ -61,6 +62,20 @@ void strided_loop(const Shape& shape, const std::array<const Tensor*, N>& operan
     base[k] = static_cast<char*>(operands[k]->raw_data());
     es[k] = int64_t(operands[k]->element_size());
     inner_stride[k] = st[k][size_t(nd - 1)];
+  }
+  if (nd == 1 && inner_n > grain) {
+    // Every operand coalesced into one run (contiguous tensors): split it
+    // into blocks of `grain` elements, or one thread would do it all.
+    const int64_t blocks = (inner_n + grain - 1) / grain;
+    parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) {
+        const int64_t start = b * grain;
+        std::array<char*, N> ptr;
+        for (size_t k = 0; k < N; ++k) ptr[k] = base[k] + start * inner_stride[k] * es[k];
+        inner(std::min(grain, inner_n - start), ptr, inner_stride);
+      }
+    });
+    return;
   }
   int64_t row_grain = std::max<int64_t>(1, grain / std::max<int64_t>(inner_n, 1));
   parallel_for(0, rows, row_grain, [&](int64_t lo, int64_t hi) {
