@@ -31,8 +31,8 @@ class CpuBackend final : public Backend {
   // reduce.cpp
   void reduce(ReduceOp op, const Tensor& out, const Tensor& in,
               const std::vector<int64_t>& dims) override;
-  void reduce_with_index(ReduceOp op, const Tensor& values, const Tensor& indices,
-                         const Tensor& in, int64_t dim) override;
+  void reduce_with_index(ReduceOp op, const Tensor& values, const Tensor& indices, const Tensor& in,
+                         int64_t dim) override;
   // gemm.cpp
   void gemm(const GemmArgs& args) override;
   // softmax.cpp
@@ -42,8 +42,8 @@ class CpuBackend final : public Backend {
   // conv.cpp
   void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
               const Conv2dParams& p) override;
-  void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad_out,
-                             const Tensor& weight, const Conv2dParams& p) override;
+  void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad_out, const Tensor& weight,
+                             const Conv2dParams& p) override;
   void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_bias,
                               const Tensor& grad_out, const Tensor& input,
                               const Conv2dParams& p) override;
@@ -55,8 +55,7 @@ class CpuBackend final : public Backend {
                            const Pool2dParams& p) override;
   void adaptive_avg_pool2d(const Tensor& out, const Tensor& input) override;
   void adaptive_avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out) override;
-  void adaptive_max_pool2d(const Tensor& out, const Tensor& indices,
-                           const Tensor& input) override;
+  void adaptive_max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& input) override;
   void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
                            const Tensor& indices) override;
   // norm.cpp
@@ -66,22 +65,20 @@ class CpuBackend final : public Backend {
                   double momentum, double eps) override;
   void batch_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
                            const Tensor& grad_bias, const Tensor& grad_out, const Tensor& input,
-                           const Tensor& weight, const Tensor& save_mean,
-                           const Tensor& save_invstd, bool training) override;
+                           const Tensor& weight, const Tensor& save_mean, const Tensor& save_invstd,
+                           bool training) override;
   void layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,
-                  const Tensor& input, const Tensor& weight, const Tensor& bias,
-                  int64_t normalized, double eps) override;
+                  const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t normalized,
+                  double eps) override;
   void layer_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
                            const Tensor& grad_bias, const Tensor& grad_out, const Tensor& input,
-                           const Tensor& weight, const Tensor& save_mean,
-                           const Tensor& save_rstd, int64_t normalized) override;
+                           const Tensor& weight, const Tensor& save_mean, const Tensor& save_rstd,
+                           int64_t normalized) override;
   // index.cpp
-  void index_select(const Tensor& out, const Tensor& in, int64_t dim,
-                    const Tensor& index) override;
+  void index_select(const Tensor& out, const Tensor& in, int64_t dim, const Tensor& index) override;
   void index_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) override;
   void gather(const Tensor& out, const Tensor& in, int64_t dim, const Tensor& index) override;
-  void scatter_add(const Tensor& out, int64_t dim, const Tensor& index,
-                   const Tensor& src) override;
+  void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) override;
   // optim.cpp
   void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf,
                   const SgdUpdate& args) override;

@@ -56,9 +56,8 @@ void map2(char* out, const char* a, const char* b, int64_t n, int64_t so, int64_
 
 template <typename O, typename I, typename F>
 void unary_map(const Tensor& out, const Tensor& in, F f) {
-  strided_loop<2>(out.shape(), {&out, &in}, [&](int64_t n, auto p, auto s) {
-    map1<O, I>(p[0], p[1], n, s[0], s[1], f);
-  });
+  strided_loop<2>(out.shape(), {&out, &in},
+                  [&](int64_t n, auto p, auto s) { map1<O, I>(p[0], p[1], n, s[0], s[1], f); });
 }
 
 template <typename O, typename I, typename F>
@@ -114,47 +113,71 @@ void unary_floating(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p)
   const T a = T(p.a), b = T(p.b);
   auto go = [&](auto f) { unary_map<T, T>(out, in, f); };
   switch (op) {
-    case UnaryOp::Neg: return go([](T x) { return -x; });
-    case UnaryOp::Exp: return go([](T x) { return std::exp(x); });
-    case UnaryOp::Log: return go([](T x) { return std::log(x); });
-    case UnaryOp::Sqrt: return go([](T x) { return std::sqrt(x); });
-    case UnaryOp::Rsqrt: return go([](T x) { return T(1) / std::sqrt(x); });
-    case UnaryOp::Abs: return go([](T x) { return std::abs(x); });
-    case UnaryOp::Sign: return go([](T x) { return T((x > T(0)) - (x < T(0))); });
-    case UnaryOp::Reciprocal: return go([](T x) { return T(1) / x; });
-    case UnaryOp::Square: return go([](T x) { return x * x; });
-    case UnaryOp::Sin: return go([](T x) { return std::sin(x); });
-    case UnaryOp::Cos: return go([](T x) { return std::cos(x); });
-    case UnaryOp::Erf: return go([](T x) { return std::erf(x); });
+    case UnaryOp::Neg:
+      return go([](T x) { return -x; });
+    case UnaryOp::Exp:
+      return go([](T x) { return std::exp(x); });
+    case UnaryOp::Log:
+      return go([](T x) { return std::log(x); });
+    case UnaryOp::Sqrt:
+      return go([](T x) { return std::sqrt(x); });
+    case UnaryOp::Rsqrt:
+      return go([](T x) { return T(1) / std::sqrt(x); });
+    case UnaryOp::Abs:
+      return go([](T x) { return std::abs(x); });
+    case UnaryOp::Sign:
+      return go([](T x) { return T((x > T(0)) - (x < T(0))); });
+    case UnaryOp::Reciprocal:
+      return go([](T x) { return T(1) / x; });
+    case UnaryOp::Square:
+      return go([](T x) { return x * x; });
+    case UnaryOp::Sin:
+      return go([](T x) { return std::sin(x); });
+    case UnaryOp::Cos:
+      return go([](T x) { return std::cos(x); });
+    case UnaryOp::Erf:
+      return go([](T x) { return std::erf(x); });
     case UnaryOp::Relu:
       return go([](T x) { return x <= T(0) ? T(0) : x; });  // NaN stays NaN
-    case UnaryOp::Relu6: return go([](T x) { return std::min(std::max(x, T(0)), T(6)); });
-    case UnaryOp::LeakyRelu: return go([a](T x) { return x > T(0) ? x : x * a; });
-    case UnaryOp::Sigmoid: return go([](T x) { return stable_sigmoid(x); });
-    case UnaryOp::Tanh: return go([](T x) { return std::tanh(x); });
+    case UnaryOp::Relu6:
+      return go([](T x) { return std::min(std::max(x, T(0)), T(6)); });
+    case UnaryOp::LeakyRelu:
+      return go([a](T x) { return x > T(0) ? x : x * a; });
+    case UnaryOp::Sigmoid:
+      return go([](T x) { return stable_sigmoid(x); });
+    case UnaryOp::Tanh:
+      return go([](T x) { return std::tanh(x); });
     case UnaryOp::GeluErf:
       return go([](T x) { return T(0.5) * x * (T(1) + std::erf(x / T(kSqrt2))); });
     case UnaryOp::GeluTanh:
       return go([](T x) {
         return T(0.5) * x * (T(1) + std::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x)));
       });
-    case UnaryOp::Silu: return go([](T x) { return x * stable_sigmoid(x); });
+    case UnaryOp::Silu:
+      return go([](T x) { return x * stable_sigmoid(x); });
     case UnaryOp::Hardsigmoid:
       return go([](T x) { return std::min(std::max(x + T(3), T(0)), T(6)) / T(6); });
     case UnaryOp::Hardswish:
       return go([](T x) { return x * std::min(std::max(x + T(3), T(0)), T(6)) / T(6); });
     case UnaryOp::Softplus:
       return go([a, b](T x) { return x * a > b ? x : std::log1p(std::exp(x * a)) / a; });
-    case UnaryOp::Clamp: return go([a, b](T x) { return std::min(std::max(x, a), b); });
+    case UnaryOp::Clamp:
+      return go([a, b](T x) { return std::min(std::max(x, a), b); });
     case UnaryOp::PowScalar:
       if (p.a == 2) return go([](T x) { return x * x; });
       return go([a](T x) { return std::pow(x, a); });
-    case UnaryOp::AddScalar: return go([a](T x) { return x + a; });
-    case UnaryOp::MulScalar: return go([a](T x) { return x * a; });
-    case UnaryOp::RSubScalar: return go([a](T x) { return a - x; });
-    case UnaryOp::RDivScalar: return go([a](T x) { return a / x; });
-    case UnaryOp::RPowScalar: return go([a](T x) { return std::pow(a, x); });
-    case UnaryOp::Count: break;
+    case UnaryOp::AddScalar:
+      return go([a](T x) { return x + a; });
+    case UnaryOp::MulScalar:
+      return go([a](T x) { return x * a; });
+    case UnaryOp::RSubScalar:
+      return go([a](T x) { return a - x; });
+    case UnaryOp::RDivScalar:
+      return go([a](T x) { return a / x; });
+    case UnaryOp::RPowScalar:
+      return go([a](T x) { return std::pow(a, x); });
+    case UnaryOp::Count:
+      break;
   }
   HEED_FAIL("unary: unknown op");
 }
@@ -164,15 +187,24 @@ void unary_int64(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p) {
   const T a = T(p.a), b = T(p.b);
   auto go = [&](auto f) { unary_map<T, T>(out, in, f); };
   switch (op) {
-    case UnaryOp::Neg: return go([](T x) { return -x; });
-    case UnaryOp::Abs: return go([](T x) { return x < 0 ? -x : x; });
-    case UnaryOp::Sign: return go([](T x) { return T((x > 0) - (x < 0)); });
-    case UnaryOp::Square: return go([](T x) { return x * x; });
-    case UnaryOp::Clamp: return go([a, b](T x) { return std::min(std::max(x, a), b); });
-    case UnaryOp::AddScalar: return go([a](T x) { return x + a; });
-    case UnaryOp::MulScalar: return go([a](T x) { return x * a; });
-    case UnaryOp::RSubScalar: return go([a](T x) { return a - x; });
-    default: break;
+    case UnaryOp::Neg:
+      return go([](T x) { return -x; });
+    case UnaryOp::Abs:
+      return go([](T x) { return x < 0 ? -x : x; });
+    case UnaryOp::Sign:
+      return go([](T x) { return T((x > 0) - (x < 0)); });
+    case UnaryOp::Square:
+      return go([](T x) { return x * x; });
+    case UnaryOp::Clamp:
+      return go([a, b](T x) { return std::min(std::max(x, a), b); });
+    case UnaryOp::AddScalar:
+      return go([a](T x) { return x + a; });
+    case UnaryOp::MulScalar:
+      return go([a](T x) { return x * a; });
+    case UnaryOp::RSubScalar:
+      return go([a](T x) { return a - x; });
+    default:
+      break;
   }
   HEED_FAIL("unary: op ", int(op), " is not defined for int64 tensors");
 }
@@ -195,27 +227,39 @@ void binary_floating(BinaryOp op, const Tensor& out, const Tensor& a_, const Ten
     case BinaryOp::Sub:
       if (p.a == 1) return go([](T x, T y) { return x - y; });
       return go([pa](T x, T y) { return x - pa * y; });
-    case BinaryOp::Mul: return go([](T x, T y) { return x * y; });
-    case BinaryOp::Div: return go([](T x, T y) { return x / y; });
-    case BinaryOp::Pow: return go([](T x, T y) { return std::pow(x, y); });
+    case BinaryOp::Mul:
+      return go([](T x, T y) { return x * y; });
+    case BinaryOp::Div:
+      return go([](T x, T y) { return x / y; });
+    case BinaryOp::Pow:
+      return go([](T x, T y) { return std::pow(x, y); });
     // NaN in either input propagates, like torch.maximum / minimum.
     case BinaryOp::Maximum:
       return go([](T x, T y) { return x > y || x != x ? x : y; });
     case BinaryOp::Minimum:
       return go([](T x, T y) { return x < y || x != x ? x : y; });
-    case BinaryOp::Eq: return cmp([](T x, T y) { return x == y; });
-    case BinaryOp::Ne: return cmp([](T x, T y) { return x != y; });
-    case BinaryOp::Lt: return cmp([](T x, T y) { return x < y; });
-    case BinaryOp::Le: return cmp([](T x, T y) { return x <= y; });
-    case BinaryOp::Gt: return cmp([](T x, T y) { return x > y; });
-    case BinaryOp::Ge: return cmp([](T x, T y) { return x >= y; });
-    case BinaryOp::ReluBackward: return go([](T g, T x) { return x > T(0) ? g : T(0); });
+    case BinaryOp::Eq:
+      return cmp([](T x, T y) { return x == y; });
+    case BinaryOp::Ne:
+      return cmp([](T x, T y) { return x != y; });
+    case BinaryOp::Lt:
+      return cmp([](T x, T y) { return x < y; });
+    case BinaryOp::Le:
+      return cmp([](T x, T y) { return x <= y; });
+    case BinaryOp::Gt:
+      return cmp([](T x, T y) { return x > y; });
+    case BinaryOp::Ge:
+      return cmp([](T x, T y) { return x >= y; });
+    case BinaryOp::ReluBackward:
+      return go([](T g, T x) { return x > T(0) ? g : T(0); });
     case BinaryOp::Relu6Backward:
       return go([](T g, T x) { return x > T(0) && x < T(6) ? g : T(0); });
     case BinaryOp::LeakyReluBackward:
       return go([pa](T g, T x) { return x > T(0) ? g : g * pa; });
-    case BinaryOp::SigmoidBackward: return go([](T g, T y) { return g * y * (T(1) - y); });
-    case BinaryOp::TanhBackward: return go([](T g, T y) { return g * (T(1) - y * y); });
+    case BinaryOp::SigmoidBackward:
+      return go([](T g, T y) { return g * y * (T(1) - y); });
+    case BinaryOp::TanhBackward:
+      return go([](T g, T y) { return g * (T(1) - y * y); });
     case BinaryOp::GeluErfBackward:
       return go([](T g, T x) {
         T cdf = T(0.5) * (T(1) + std::erf(x / T(kSqrt2)));
@@ -251,7 +295,8 @@ void binary_floating(BinaryOp op, const Tensor& out, const Tensor& a_, const Ten
       });
     case BinaryOp::ClampBackward:
       return go([pa, pb](T g, T x) { return x >= pa && x <= pb ? g : T(0); });
-    case BinaryOp::Count: break;
+    case BinaryOp::Count:
+      break;
   }
   HEED_FAIL("binary: unknown op");
 }
@@ -263,31 +308,46 @@ void binary_integral(BinaryOp op, const Tensor& out, const Tensor& a_, const Ten
   auto go = [&](auto f) { binary_map<T, T>(out, a_, b_, f); };
   auto cmp = [&](auto f) { binary_map<bool, T>(out, a_, b_, f); };
   switch (op) {
-    case BinaryOp::Add: return go([pa](T x, T y) { return T(x + pa * y); });
-    case BinaryOp::Sub: return go([pa](T x, T y) { return T(x - pa * y); });
-    case BinaryOp::Mul: return go([](T x, T y) { return T(x * y); });
-    case BinaryOp::Maximum: return go([](T x, T y) { return x > y ? x : y; });
-    case BinaryOp::Minimum: return go([](T x, T y) { return x < y ? x : y; });
-    case BinaryOp::Eq: return cmp([](T x, T y) { return x == y; });
-    case BinaryOp::Ne: return cmp([](T x, T y) { return x != y; });
-    case BinaryOp::Lt: return cmp([](T x, T y) { return x < y; });
-    case BinaryOp::Le: return cmp([](T x, T y) { return x <= y; });
-    case BinaryOp::Gt: return cmp([](T x, T y) { return x > y; });
-    case BinaryOp::Ge: return cmp([](T x, T y) { return x >= y; });
-    default: break;
+    case BinaryOp::Add:
+      return go([pa](T x, T y) { return T(x + pa * y); });
+    case BinaryOp::Sub:
+      return go([pa](T x, T y) { return T(x - pa * y); });
+    case BinaryOp::Mul:
+      return go([](T x, T y) { return T(x * y); });
+    case BinaryOp::Maximum:
+      return go([](T x, T y) { return x > y ? x : y; });
+    case BinaryOp::Minimum:
+      return go([](T x, T y) { return x < y ? x : y; });
+    case BinaryOp::Eq:
+      return cmp([](T x, T y) { return x == y; });
+    case BinaryOp::Ne:
+      return cmp([](T x, T y) { return x != y; });
+    case BinaryOp::Lt:
+      return cmp([](T x, T y) { return x < y; });
+    case BinaryOp::Le:
+      return cmp([](T x, T y) { return x <= y; });
+    case BinaryOp::Gt:
+      return cmp([](T x, T y) { return x > y; });
+    case BinaryOp::Ge:
+      return cmp([](T x, T y) { return x >= y; });
+    default:
+      break;
   }
-  HEED_FAIL("binary: op ", int(op), " is not defined for ", dtype_name(dtype_of<T>()),
-            " tensors");
+  HEED_FAIL("binary: op ", int(op), " is not defined for ", dtype_name(dtype_of<T>()), " tensors");
 }
 
 }  // namespace
 
 void CpuBackend::unary(UnaryOp op, const Tensor& out, const Tensor& in, OpParams p) {
   switch (in.dtype()) {
-    case DType::Float32: return unary_floating<float>(op, out, in, p);
-    case DType::Float64: return unary_floating<double>(op, out, in, p);
-    case DType::Int64: return unary_int64(op, out, in, p);
-    case DType::Bool: break;
+    case DType::Float32:
+      return unary_floating<float>(op, out, in, p);
+    case DType::Float64:
+      return unary_floating<double>(op, out, in, p);
+    case DType::Int64:
+      return unary_int64(op, out, in, p);
+    case DType::Bool:
+      break;
   }
   HEED_FAIL("unary: not defined for bool tensors");
 }
@@ -295,10 +355,14 @@ void CpuBackend::unary(UnaryOp op, const Tensor& out, const Tensor& in, OpParams
 void CpuBackend::binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b,
                         OpParams p) {
   switch (a.dtype()) {
-    case DType::Float32: return binary_floating<float>(op, out, a, b, p);
-    case DType::Float64: return binary_floating<double>(op, out, a, b, p);
-    case DType::Int64: return binary_integral<int64_t>(op, out, a, b, p);
-    case DType::Bool: return binary_integral<bool>(op, out, a, b, p);
+    case DType::Float32:
+      return binary_floating<float>(op, out, a, b, p);
+    case DType::Float64:
+      return binary_floating<double>(op, out, a, b, p);
+    case DType::Int64:
+      return binary_integral<int64_t>(op, out, a, b, p);
+    case DType::Bool:
+      return binary_integral<bool>(op, out, a, b, p);
   }
 }
 

@@ -25,8 +25,10 @@ template <typename T>
 struct ReduceTraits {
   static Acc<T> init(ReduceOp op) {
     switch (op) {
-      case ReduceOp::Sum: return Acc<T>(0);
-      case ReduceOp::Prod: return Acc<T>(1);
+      case ReduceOp::Sum:
+        return Acc<T>(0);
+      case ReduceOp::Prod:
+        return Acc<T>(1);
       case ReduceOp::Max:
         return std::is_floating_point_v<T> ? -std::numeric_limits<Acc<T>>::infinity()
                                            : std::numeric_limits<Acc<T>>::lowest();
@@ -53,8 +55,7 @@ void row_reduce(const T* in, T* out, int64_t rows, int64_t len, Acc<T> init, F f
 
 // (outer, R, inner) contiguous, reduce R: out (outer, inner).
 template <typename T, typename F>
-void column_reduce(const T* in, T* out, int64_t outer, int64_t R, int64_t inner, Acc<T> init,
-                   F f) {
+void column_reduce(const T* in, T* out, int64_t outer, int64_t R, int64_t inner, Acc<T> init, F f) {
   parallel_for(0, outer * inner, 4096, [&](int64_t lo, int64_t hi) {
     std::vector<Acc<T>> acc;
     int64_t i = lo;
@@ -64,7 +65,8 @@ void column_reduce(const T* in, T* out, int64_t outer, int64_t R, int64_t inner,
       acc.assign(size_t(b1 - b0), init);
       for (int64_t r = 0; r < R; ++r) {
         const T* p = in + (o * R + r) * inner;
-        for (int64_t b = b0; b < b1; ++b) acc[size_t(b - b0)] = f(acc[size_t(b - b0)], Acc<T>(p[b]));
+        for (int64_t b = b0; b < b1; ++b)
+          acc[size_t(b - b0)] = f(acc[size_t(b - b0)], Acc<T>(p[b]));
       }
       for (int64_t b = b0; b < b1; ++b) out[o * inner + b] = T(acc[size_t(b - b0)]);
       i += b1 - b0;
