@@ -23,29 +23,11 @@ HEED_SIMD_END
 #endif
 
 UnaryRowF32 unary_row_f32(UnaryOp op, const OpParams& p) {
-  switch (cpu_isa()) {
-#if HEED_X86_KERNELS
-    case Isa::Avx512:
-      return simd::avx512::unary_row(op, p);
-    case Isa::Avx2:
-      return simd::avx2::unary_row(op, p);
-#endif
-    default:
-      return simd::scalar::unary_row(op, p);
-  }
+  HEED_SIMD_DISPATCH(unary_row(op, p));
 }
 
 BinaryRowF32 binary_row_f32(BinaryOp op, const OpParams& p) {
-  switch (cpu_isa()) {
-#if HEED_X86_KERNELS
-    case Isa::Avx512:
-      return simd::avx512::binary_row(op, p);
-    case Isa::Avx2:
-      return simd::avx2::binary_row(op, p);
-#endif
-    default:
-      return simd::scalar::binary_row(op, p);
-  }
+  HEED_SIMD_DISPATCH(binary_row(op, p));
 }
 
 }  // namespace heed::cpu

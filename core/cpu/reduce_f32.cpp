@@ -26,16 +26,7 @@ HEED_SIMD_END
 #endif
 
 const ReduceF32Kernels& reduce_f32_kernels() {
-  switch (cpu_isa()) {
-#if HEED_X86_KERNELS
-    case Isa::Avx512:
-      return simd::avx512::kKernels;
-    case Isa::Avx2:
-      return simd::avx2::kKernels;
-#endif
-    default:
-      return simd::scalar::kKernels;
-  }
+  HEED_SIMD_DISPATCH(kKernels);
 }
 
 }  // namespace heed::cpu

@@ -58,6 +58,22 @@
 #define HEED_SIMD_END _Pragma("GCC diagnostic pop") _Pragma("GCC pop_options")
 #endif
 
+// `return simd::<isa>::call;` for the ISA cpu_isa() picks, where a kernel
+// file compiled its .inc once per ISA into simd::scalar / avx2 / avx512.
+#if HEED_X86_KERNELS
+#define HEED_SIMD_DISPATCH(call)              \
+  switch (::heed::cpu::cpu_isa()) {           \
+    case ::heed::cpu::Isa::Avx512:            \
+      return ::heed::cpu::simd::avx512::call; \
+    case ::heed::cpu::Isa::Avx2:              \
+      return ::heed::cpu::simd::avx2::call;   \
+    default:                                  \
+      return ::heed::cpu::simd::scalar::call; \
+  }
+#else
+#define HEED_SIMD_DISPATCH(call) return ::heed::cpu::simd::scalar::call;
+#endif
+
 // ------------------------------------------------------------------ scalar
 namespace heed::cpu::simd::scalar {
 

@@ -25,16 +25,7 @@ HEED_SIMD_END
 #endif
 
 const SoftmaxF32Kernels& softmax_f32_kernels() {
-  switch (cpu_isa()) {
-#if HEED_X86_KERNELS
-    case Isa::Avx512:
-      return simd::avx512::kSoftmaxKernels;
-    case Isa::Avx2:
-      return simd::avx2::kSoftmaxKernels;
-#endif
-    default:
-      return simd::scalar::kSoftmaxKernels;
-  }
+  HEED_SIMD_DISPATCH(kSoftmaxKernels);
 }
 
 }  // namespace heed::cpu
