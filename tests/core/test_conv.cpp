@@ -80,7 +80,9 @@ std::vector<double> values(const Tensor& t) {
   return t.to_vector<double>();
 }
 
-void check_close(const std::vector<double>& got, const std::vector<double>& want, double tol) {
+void check_close(const char* what, const std::vector<double>& got, const std::vector<double>& want,
+                 double tol) {
+  INFO(what);
   REQUIRE(got.size() == want.size());
   double worst = 0;
   size_t worst_i = 0;
@@ -104,14 +106,14 @@ void check_against_reference(const RefConv& r, DType dt, bool with_bias) {
   Tensor y = conv2d(x, w, b, {r.sh, r.sw}, {r.ph, r.pw}, {r.dh, r.dw}, r.G);
   REQUIRE(y.shape() == Shape{r.B, r.O, r.OH(), r.OW()});
   const double tol = dt == kFloat64 ? 1e-12 : 1e-4;
-  check_close(values(y),
+  check_close("forward", values(y),
               r.forward(values(x), values(w), with_bias ? values(b) : std::vector<double>{}), tol);
 
   Tensor gy = randn(y.shape(), dt);
   y.backward(gy);
-  check_close(values(x.grad()), r.backward_input(values(gy), values(w)), tol);
-  check_close(values(w.grad()), r.backward_weight(values(gy), values(x)), tol);
-  if (with_bias) check_close(values(b.grad()), values(gy.sum({0, 2, 3})), tol);
+  check_close("input gradient", values(x.grad()), r.backward_input(values(gy), values(w)), tol);
+  check_close("weight gradient", values(w.grad()), r.backward_weight(values(gy), values(x)), tol);
+  if (with_bias) check_close("bias gradient", values(b.grad()), values(gy.sum({0, 2, 3})), tol);
 }
 
 }  // namespace
@@ -154,7 +156,7 @@ TEST_CASE("conv1d of a tiny sequence by hand", "[conv]") {
   // Against conv2d with H = 1 on random data.
   Tensor xr = randn({3, 4, 9}, kFloat64), wr = randn({6, 2, 3}, kFloat64);
   Tensor br = randn({6}, kFloat64);
-  check_close(values(conv1d(xr, wr, br, 2, 1, 2, 2)),
+  check_close("conv1d", values(conv1d(xr, wr, br, 2, 1, 2, 2)),
               values(conv2d(xr.unsqueeze(2), wr.unsqueeze(2), br, {1, 2}, {0, 1}, {1, 2}, 2)),
               1e-14);
 }
@@ -352,10 +354,11 @@ TEST_CASE("conv, matmul and linear match PyTorch (golden fixtures)", "[conv][mat
     for (int k = 0; golden.count(name + ".in" + std::to_string(k)); ++k)
       inputs.push_back(get(name + ".in" + std::to_string(k)).requires_grad_());
     Tensor y = fn(inputs);
-    check_close(values(y), values(get(name + ".out")), 1e-12);
+    check_close("output", values(y), values(get(name + ".out")), 1e-12);
     y.backward(get(name + ".gout"));
     for (size_t k = 0; k < inputs.size(); ++k)
-      check_close(values(inputs[k].grad()), values(get(name + ".grad" + std::to_string(k))), 1e-12);
+      check_close("gradient", values(inputs[k].grad()),
+                  values(get(name + ".grad" + std::to_string(k))), 1e-12);
   }
 }
 
