@@ -5,6 +5,7 @@
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cuda/cuda.h"
+#include "core/tensor.h"
 
 namespace heed {
 
@@ -12,6 +13,13 @@ Backend& backend(Device device) {
   static cpu::CpuBackend cpu_backend;
   if (device.is_cpu()) return cpu_backend;
   return cuda::backend(device.index);
+}
+
+void Backend::sum_of_products(const Tensor& out, const Tensor& a, const Tensor& b,
+                              const std::vector<int64_t>& dims) {
+  Tensor product = empty(a.shape(), {a.dtype(), a.device()});
+  binary(BinaryOp::Mul, product, a, b, {1, 0});
+  reduce(ReduceOp::Sum, out, product, dims);
 }
 
 Allocator& allocator_for(Device device) {

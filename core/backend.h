@@ -139,6 +139,11 @@ class Backend {
   // `out` has `in`'s rank with the reduced dims of size 1 (keepdim layout).
   virtual void reduce(ReduceOp op, const Tensor& out, const Tensor& in,
                       const std::vector<int64_t>& dims) = 0;
+  // out = Σ over `dims` of a · b (a, b of one shape and dtype; out as reduce's):
+  // the gradient of a broadcast product without its full-size temporary.
+  // The default multiplies into a temporary, then reduces.
+  virtual void sum_of_products(const Tensor& out, const Tensor& a, const Tensor& b,
+                               const std::vector<int64_t>& dims);
   // Max or Min over one dim: values and int64 indices (the first extreme on ties).
   virtual void reduce_with_index(ReduceOp op, const Tensor& values, const Tensor& indices,
                                  const Tensor& in, int64_t dim) = 0;

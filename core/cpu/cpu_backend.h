@@ -31,6 +31,8 @@ class CpuBackend final : public Backend {
   // reduce.cpp
   void reduce(ReduceOp op, const Tensor& out, const Tensor& in,
               const std::vector<int64_t>& dims) override;
+  void sum_of_products(const Tensor& out, const Tensor& a, const Tensor& b,
+                       const std::vector<int64_t>& dims) override;
   void reduce_with_index(ReduceOp op, const Tensor& values, const Tensor& indices, const Tensor& in,
                          int64_t dim) override;
   // gemm.cpp

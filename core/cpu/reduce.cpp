@@ -323,4 +323,41 @@ void CpuBackend::reduce_with_index(ReduceOp op, const Tensor& values, const Tens
   });
 }
 
+void CpuBackend::sum_of_products(const Tensor& out, const Tensor& a, const Tensor& b,
+                                 const std::vector<int64_t>& dims) {
+  // Fused for contiguous float32 when the reduced dims are one block:
+  // (outer, R, inner) with out (outer, inner). Otherwise the default.
+  const int64_t nd = a.dim();
+  std::vector<bool> reduced(size_t(nd), false);
+  for (int64_t d : dims) reduced[size_t(d)] = true;
+  int64_t first = nd, last = -1;
+  for (int64_t d = 0; d < nd; ++d)
+    if (reduced[size_t(d)] && a.shape()[size_t(d)] != 1) first = std::min(first, d), last = d;
+  bool block = true;
+  for (int64_t d = first; d <= last; ++d) block = block && reduced[size_t(d)];
+  if (a.dtype() != kFloat32 || !a.is_contiguous() || !b.is_contiguous() || !block ||
+      a.numel() == 0 || last < 0) {
+    Backend::sum_of_products(out, a, b, dims);
+    return;
+  }
+  int64_t outer = 1, R = 1, inner = 1;
+  for (int64_t d = 0; d < nd; ++d)
+    (d < first ? outer : d <= last ? R : inner) *= a.shape()[size_t(d)];
+  const float* pa = a.data_ptr<float>();
+  const float* pb = b.data_ptr<float>();
+  float* po = out.data_ptr<float>();
+  const ReduceF32Kernels& k = reduce_f32_kernels();
+  if (inner == 1) {
+    parallel_for(0, outer, std::max<int64_t>(1, kReduceGrain / R), [&](int64_t lo, int64_t hi) {
+      k.dot_rows(pa + lo * R, pb + lo * R, po + lo, hi - lo, R);
+    });
+    return;
+  }
+  parallel_for(
+      0, outer, std::max<int64_t>(1, kReduceGrain / (R * inner)), [&](int64_t lo, int64_t hi) {
+        for (int64_t o = lo; o < hi; ++o)
+          k.dot_columns(pa + o * R * inner, pb + o * R * inner, po + o * inner, R, inner, inner);
+      });
+}
+
 }  // namespace heed::cpu

@@ -21,6 +21,12 @@ struct ReduceF32Kernels {
   // wins at its first index.
   void (*columns_arg)(bool is_max, const float* in, float* values, int64_t* indices, int64_t R,
                       int64_t n, int64_t stride);
+  // As rows / columns with op Sum, of the products a[i] · b[i] (a and b
+  // laid out alike): the reductions of a gate's gradient, without the
+  // product tensor.
+  void (*dot_rows)(const float* a, const float* b, float* out, int64_t rows, int64_t len);
+  void (*dot_columns)(const float* a, const float* b, float* out, int64_t R, int64_t n,
+                      int64_t stride);
 };
 
 const ReduceF32Kernels& reduce_f32_kernels();

@@ -40,6 +40,15 @@ Tensor reduce_grad(const Tensor& g, const Tensor& like) {
   return r.dtype() == like.dtype() ? r : r.to(like.dtype());
 }
 
+// reduce_grad(g * other, like), fused when `other` has g's shape and dtype
+// and `like` is broadcast (an attention gate: no full-size product tensor).
+Tensor reduce_grad_of_product(const Tensor& g, const Tensor& other, const Tensor& like) {
+  if (like.shape() != g.shape() && other.shape() == g.shape() && other.dtype() == g.dtype() &&
+      like.dtype() == g.dtype())
+    return sum_to_of_product(g, other, like.shape());
+  return reduce_grad(g * other, like);
+}
+
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
@@ -67,8 +76,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   if (any_requires_grad({&a, &b})) {
     Tensor ad = a.detach(), bd = b.detach();
     record("mul", {a, b}, out, [a, b, ad, bd](const Tensor& g, const Needs& n) {
-      return std::vector{n[0] ? reduce_grad(g * bd, a) : Tensor(),
-                         n[1] ? reduce_grad(g * ad, b) : Tensor()};
+      return std::vector{n[0] ? reduce_grad_of_product(g, bd, a) : Tensor(),
+                         n[1] ? reduce_grad_of_product(g, ad, b) : Tensor()};
     });
   }
   return out;

@@ -101,6 +101,9 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim = false);
 // Sums `x` down to `shape` (the reverse of broadcasting); used by backward.
 Tensor sum_to(const Tensor& x, const Shape& shape);
+// sum_to(a * b, shape) for a and b of one shape and dtype, without the
+// product tensor when nothing records autograd (a broadcast gate's gradient).
+Tensor sum_to_of_product(const Tensor& a, const Tensor& b, const Shape& shape);
 
 // ----------------------------------------------------------------- matmul.cpp
 // torch.matmul semantics: 1-D/2-D/batched with broadcast batch dims.

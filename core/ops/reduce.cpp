@@ -194,4 +194,22 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   return reshape(r, shape);
 }
 
+Tensor sum_to_of_product(const Tensor& a, const Tensor& b, const Shape& shape) {
+  HEED_CHECK(a.shape() == b.shape() && a.dtype() == b.dtype(),
+             "sum_to_of_product: expected operands of one shape and dtype, got ",
+             shape_str(a.shape()), " ", a.dtype(), " and ", shape_str(b.shape()), " ", b.dtype());
+  ops::check_same_device("sum_to_of_product", {&a, &b});
+  const size_t n = size_t(a.dim()), m = shape.size();
+  if (any_requires_grad({&a, &b}) || a.shape() == shape || m > n) return sum_to(a * b, shape);
+  Shape dims, kept = a.shape();
+  for (size_t i = 0; i < n; ++i)
+    if (i < n - m || (shape[i - (n - m)] == 1 && a.shape()[i] != 1)) {
+      dims.push_back(int64_t(i));
+      kept[i] = 1;
+    }
+  Tensor out = empty(kept, {a.dtype(), a.device()});
+  backend_of(out).sum_of_products(out, ops::contiguous_data(a), ops::contiguous_data(b), dims);
+  return reshape(out, shape);
+}
+
 }  // namespace heed

@@ -131,3 +131,51 @@ TEST_CASE("float32 max / min with indices over a non-inner dim", "[reduce_paths]
     }
   }
 }
+
+TEST_CASE("sum_to_of_product matches sum_to(a * b) on every ISA", "[reduce_paths]") {
+  // The fused gate gradient (CpuBackend::sum_of_products) against the
+  // product-then-sum definition in float64: channel gates (B, C, 1, 1), a
+  // spatial gate (B, 1, H, W), a reduction that is not one block (the
+  // default path), a lower-rank target, odd sizes, long rows and a
+  // non-contiguous operand.
+  struct Case {
+    Shape in, to;
+  };
+  const std::vector<Case> cases = {
+      {{3, 5, 7, 9}, {3, 5, 1, 1}},      {{3, 5, 7, 9}, {3, 1, 7, 9}}, {{3, 5, 7, 9}, {1, 5, 1, 1}},
+      {{3, 5, 7, 9}, {5, 1, 1}},         {{2, 300, 37}, {2, 1, 37}},   {{4, 3, 100003}, {4, 3, 1}},
+      {{2, 17, 3, 600}, {2, 1, 3, 600}},
+  };
+  for (Isa isa : kIsas) {
+    IsaCapGuard cap(isa);
+    for (const Case& c : cases) {
+      INFO("isa " << cpu::isa_name(cpu::cpu_isa()) << " " << shape_str(c.in) << " -> "
+                  << shape_str(c.to));
+      const Tensor a = random_input(c.in, 7), b = random_input(c.in, 8);
+      const Tensor got = sum_to_of_product(a, b, c.to);
+      const Tensor want = sum_to(a.to(kFloat64) * b.to(kFloat64), c.to);
+      REQUIRE(got.shape() == c.to);
+      REQUIRE(got.dtype() == kFloat32);
+      // Terms are products of U(-3, 3) values (|ab| ≤ 9): the error scales
+      // with the number of terms per result, not with the result.
+      const double scale = 9.0 * double(a.numel()) / double(want.numel());
+      CHECK(max(abs(got.to(kFloat64) - want)).item<double>() <= 1e-6 * scale);
+    }
+  }
+  const Tensor a = random_input({4, 6, 5, 3}, 9),
+               b = random_input({4, 3, 5, 6}, 10).transpose(1, 3);
+  CHECK(
+      max(abs(sum_to_of_product(a, b, {4, 6, 1, 1}) - sum_to(a * b, {4, 6, 1, 1}))).item<double>() <
+      1e-4);
+}
+
+TEST_CASE("sum_to_of_product records autograd like sum_to(a * b)", "[reduce_paths]") {
+  Tensor a = random_input({2, 3, 4, 4}, 11).requires_grad_();
+  Tensor b = random_input({2, 3, 4, 4}, 12);
+  Tensor y = sum_to_of_product(a, b, {2, 3, 1, 1});
+  REQUIRE(y.requires_grad());
+  y.sum().backward();
+  CHECK(max(abs(a.grad() - b)).item<double>() == 0.0);
+  CHECK_THROWS_WITH(sum_to_of_product(a, random_input({2, 3, 4, 5}, 13), {2, 3, 1, 1}),
+                    Catch::Contains("one shape and dtype"));
+}
