@@ -77,6 +77,22 @@ void column_reduce(const T* in, T* out, int64_t outer, int64_t R, int64_t inner,
 // Elements of work per parallel chunk.
 constexpr int64_t kReduceGrain = 32768;
 
+// fn(o, b0, nb) for the blocks of up to 256 columns [b0, b0 + nb) of every
+// outer index o of an (outer, R, inner) reduction over R, in parallel: the
+// column kernels' unit of work.
+template <typename Fn>
+void parallel_column_blocks(int64_t outer, int64_t R, int64_t inner, Fn&& fn) {
+  const int64_t blocks = (inner + 255) / 256;
+  const int64_t work = std::max<int64_t>(1, R * std::min<int64_t>(inner, 256));
+  parallel_for(0, outer * blocks, std::max<int64_t>(1, kReduceGrain / work),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t i = lo; i < hi; ++i) {
+                   const int64_t b0 = (i % blocks) * 256;
+                   fn(i / blocks, b0, std::min<int64_t>(256, inner - b0));
+                 }
+               });
+}
+
 // float32 Sum / Max / Min run the vector kernels; `op` is unset otherwise.
 struct FastOp {
   bool enabled = false;
@@ -125,17 +141,9 @@ void columns_step(const T* in, T* out, int64_t outer, int64_t R, int64_t inner, 
           columns_split_rows(fast.op, in + o * R * inner, out + o * inner, R, inner);
         return;
       }
-      // Parallel over (outer, blocks of 256 columns).
-      const int64_t blocks = (inner + 255) / 256;
-      const int64_t work = std::max<int64_t>(1, R * std::min<int64_t>(inner, 256));
-      parallel_for(0, outer * blocks, std::max<int64_t>(1, kReduceGrain / work),
-                   [&](int64_t lo, int64_t hi) {
-                     for (int64_t i = lo; i < hi; ++i) {
-                       const int64_t o = i / blocks, b0 = (i % blocks) * 256;
-                       k.columns(fast.op, in + o * R * inner + b0, out + o * inner + b0, R,
-                                 std::min<int64_t>(256, inner - b0), inner);
-                     }
-                   });
+      parallel_column_blocks(outer, R, inner, [&](int64_t o, int64_t b0, int64_t nb) {
+        k.columns(fast.op, in + o * R * inner + b0, out + o * inner + b0, R, nb, inner);
+      });
       return;
     }
   }
@@ -287,17 +295,10 @@ void CpuBackend::reduce_with_index(ReduceOp op, const Tensor& values, const Tens
         // contiguous runs of 256 columns instead of one strided walk per column.
         if (inner > 1 && R < (int64_t(1) << 24)) {
           const ReduceF32Kernels& k = reduce_f32_kernels();
-          const int64_t blocks = (inner + 255) / 256;
-          const int64_t work = std::max<int64_t>(1, R * std::min<int64_t>(inner, 256));
-          parallel_for(0, outer * blocks, std::max<int64_t>(1, kReduceGrain / work),
-                       [&](int64_t lo, int64_t hi) {
-                         for (int64_t i = lo; i < hi; ++i) {
-                           const int64_t o = i / blocks, b0 = (i % blocks) * 256;
-                           k.columns_arg(is_max, p + o * R * inner + b0, v + o * inner + b0,
-                                         ix + o * inner + b0, R, std::min<int64_t>(256, inner - b0),
-                                         inner);
-                         }
-                       });
+          parallel_column_blocks(outer, R, inner, [&](int64_t o, int64_t b0, int64_t nb) {
+            k.columns_arg(is_max, p + o * R * inner + b0, v + o * inner + b0, ix + o * inner + b0,
+                          R, nb, inner);
+          });
           return;
         }
       }
@@ -353,11 +354,10 @@ void CpuBackend::sum_of_products(const Tensor& out, const Tensor& a, const Tenso
     });
     return;
   }
-  parallel_for(
-      0, outer, std::max<int64_t>(1, kReduceGrain / (R * inner)), [&](int64_t lo, int64_t hi) {
-        for (int64_t o = lo; o < hi; ++o)
-          k.dot_columns(pa + o * R * inner, pb + o * R * inner, po + o * inner, R, inner, inner);
-      });
+  parallel_column_blocks(outer, R, inner, [&](int64_t o, int64_t b0, int64_t nb) {
+    k.dot_columns(pa + o * R * inner + b0, pb + o * R * inner + b0, po + o * inner + b0, R, nb,
+                  inner);
+  });
 }
 
 }  // namespace heed::cpu
