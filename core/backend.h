@@ -17,6 +17,8 @@
 
 namespace heed {
 
+// The op lists keep their hand grouping (clang-format would put one per line).
+// clang-format off
 // Element-wise ops of one input. Parameters in OpParams where noted.
 enum class UnaryOp : uint8_t {
   Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Reciprocal, Square, Sin, Cos, Erf,
@@ -57,6 +59,7 @@ struct OpParams {
   double b = 0;
 };
 
+// clang-format on
 enum class ReduceOp : uint8_t { Sum, Max, Min, Prod };
 
 // Row-major C(m×n) = alpha · op(A)(m×k) · op(B)(k×n) + beta · C, `batch` times
@@ -234,6 +237,8 @@ class Backend {
 
 // The backend for a device; throws when that device is not compiled in or absent.
 Backend& backend(Device device);
-inline Backend& backend_of(const Tensor& t) { return backend(t.device()); }
+inline Backend& backend_of(const Tensor& t) {
+  return backend(t.device());
+}
 
 }  // namespace heed

@@ -149,14 +149,18 @@ Tensor extreme(BinaryOp op, const char* name, const Tensor& a, const Tensor& b) 
 }
 }  // namespace
 
-Tensor maximum(const Tensor& a, const Tensor& b) { return extreme(BinaryOp::Maximum, "maximum", a, b); }
-Tensor minimum(const Tensor& a, const Tensor& b) { return extreme(BinaryOp::Minimum, "minimum", a, b); }
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return extreme(BinaryOp::Maximum, "maximum", a, b);
+}
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return extreme(BinaryOp::Minimum, "minimum", a, b);
+}
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   ops::check_same_device("where", {&cond, &a, &b});
   HEED_CHECK(cond.dtype() == kBool, "where: condition must be bool, got ", cond.dtype());
-  Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(),
-                                 "where");
+  Shape shape =
+      broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   DType t = ops::promote(a.dtype(), b.dtype());
   Tensor ac = a.dtype() == t ? a : a.detach().to(t);
   Tensor bc = b.dtype() == t ? b : b.detach().to(t);
@@ -217,9 +221,8 @@ Tensor rsqrt(const Tensor& x) {
   Tensor out = unary_forward(UnaryOp::Rsqrt, x);
   if (any_requires_grad({&x})) {
     Tensor od = out.detach();
-    record("rsqrt", {x}, out, [od](const Tensor& g, const Needs&) {
-      return std::vector{g * pow(od, 3.0) * -0.5};
-    });
+    record("rsqrt", {x}, out,
+           [od](const Tensor& g, const Needs&) { return std::vector{g * pow(od, 3.0) * -0.5}; });
   }
   return out;
 }
@@ -256,7 +259,9 @@ Tensor cos(const Tensor& x) {
   return out;
 }
 
-Tensor sign(const Tensor& x) { return unary_forward(UnaryOp::Sign, x); }
+Tensor sign(const Tensor& x) {
+  return unary_forward(UnaryOp::Sign, x);
+}
 
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   HEED_CHECK(min || max, "clamp: at least one of min and max must be given");
@@ -311,12 +316,24 @@ Tensor rdiv(const Tensor& x, double s) {
   return out;
 }
 
-Tensor eq(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::Eq, "eq", a, b, {}, true); }
-Tensor ne(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::Ne, "ne", a, b, {}, true); }
-Tensor lt(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::Lt, "lt", a, b, {}, true); }
-Tensor le(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::Le, "le", a, b, {}, true); }
-Tensor gt(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::Gt, "gt", a, b, {}, true); }
-Tensor ge(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::Ge, "ge", a, b, {}, true); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::Eq, "eq", a, b, {}, true);
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::Ne, "ne", a, b, {}, true);
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::Lt, "lt", a, b, {}, true);
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::Le, "le", a, b, {}, true);
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::Gt, "gt", a, b, {}, true);
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::Ge, "ge", a, b, {}, true);
+}
 
 Tensor cast(const Tensor& x, DType dtype) {
   Tensor out = empty(x.shape(), {dtype, x.device()});
@@ -335,26 +352,68 @@ Tensor scalar_like(double s, const Tensor& x) {
 }
 }  // namespace
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator-(const Tensor& x) { return neg(x); }
-Tensor operator+(const Tensor& a, double s) { return add(a, s); }
-Tensor operator-(const Tensor& a, double s) { return add(a, -s); }
-Tensor operator*(const Tensor& a, double s) { return mul(a, s); }
-Tensor operator/(const Tensor& a, double s) { return mul(a, 1.0 / s); }
-Tensor operator+(double s, const Tensor& a) { return add(a, s); }
-Tensor operator-(double s, const Tensor& a) { return rsub(a, s); }
-Tensor operator*(double s, const Tensor& a) { return mul(a, s); }
-Tensor operator/(double s, const Tensor& a) { return rdiv(a, s); }
-Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
-Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
-Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
-Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
-Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
-Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
-Tensor operator<(const Tensor& a, double s) { return lt(a, scalar_like(s, a)); }
-Tensor operator>(const Tensor& a, double s) { return gt(a, scalar_like(s, a)); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator-(const Tensor& x) {
+  return neg(x);
+}
+Tensor operator+(const Tensor& a, double s) {
+  return add(a, s);
+}
+Tensor operator-(const Tensor& a, double s) {
+  return add(a, -s);
+}
+Tensor operator*(const Tensor& a, double s) {
+  return mul(a, s);
+}
+Tensor operator/(const Tensor& a, double s) {
+  return mul(a, 1.0 / s);
+}
+Tensor operator+(double s, const Tensor& a) {
+  return add(a, s);
+}
+Tensor operator-(double s, const Tensor& a) {
+  return rsub(a, s);
+}
+Tensor operator*(double s, const Tensor& a) {
+  return mul(a, s);
+}
+Tensor operator/(double s, const Tensor& a) {
+  return rdiv(a, s);
+}
+Tensor operator==(const Tensor& a, const Tensor& b) {
+  return eq(a, b);
+}
+Tensor operator!=(const Tensor& a, const Tensor& b) {
+  return ne(a, b);
+}
+Tensor operator<(const Tensor& a, const Tensor& b) {
+  return lt(a, b);
+}
+Tensor operator<=(const Tensor& a, const Tensor& b) {
+  return le(a, b);
+}
+Tensor operator>(const Tensor& a, const Tensor& b) {
+  return gt(a, b);
+}
+Tensor operator>=(const Tensor& a, const Tensor& b) {
+  return ge(a, b);
+}
+Tensor operator<(const Tensor& a, double s) {
+  return lt(a, scalar_like(s, a));
+}
+Tensor operator>(const Tensor& a, double s) {
+  return gt(a, scalar_like(s, a));
+}
 
 }  // namespace heed
