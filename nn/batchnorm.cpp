@@ -45,15 +45,16 @@ Tensor BatchNormImplBase::forward(const Tensor& x) {
   }
   // Batch statistics in training, and in eval when no running stats are kept.
   bool use_batch_stats = is_training() || !options.track_running_stats;
-  return batch_norm(x, running_mean, running_var, weight, bias, use_batch_stats, factor,
-                    options.eps);
+  auto op = options.fuse_relu ? batch_norm_relu : batch_norm;
+  return op(x, running_mean, running_var, weight, bias, use_batch_stats, factor, options.eps);
 }
 
 std::string BatchNormImplBase::extra_repr() const {
   return std::to_string(num_features) + ", eps=" + detail::py_float(options.eps) +
          ", momentum=" + (options.momentum ? detail::py_float(*options.momentum) : "None") +
          ", affine=" + detail::py_bool(options.affine) +
-         ", track_running_stats=" + detail::py_bool(options.track_running_stats);
+         ", track_running_stats=" + detail::py_bool(options.track_running_stats) +
+         (options.fuse_relu ? ", fuse_relu=True" : "");
 }
 
 ModuleCost BatchNormImplBase::cost(const std::vector<Shape>&, const std::vector<Shape>& out) const {

@@ -14,6 +14,9 @@ struct BatchNormOptions {
   std::optional<double> momentum = 0.1;
   bool affine = true;
   bool track_running_stats = true;
+  // heed's own: forward returns relu(batch_norm(x)) from one fused op (as
+  // Apex's BatchNorm2d_NHWC(fuse_relu=True)); state_dict keys are unchanged.
+  bool fuse_relu = false;
 };
 
 // Training: normalises with the batch statistics (biased variance) and

@@ -474,6 +474,24 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
         return batch_norm(i[0], Tensor(), Tensor(), i[1], i[2], /*training=*/true);
       });
   reg(
+      "batch_norm_relu", "training, affine",
+      [] {
+        return In{in({4, 3, 2, 2}), in({3}, 0.5, 1.5, 2), in({3}, -0.5, 0.5, 3)};
+      },
+      [](const In& i) {
+        return batch_norm_relu(i[0], Tensor(), Tensor(), i[1], i[2], /*training=*/true);
+      });
+  reg(
+      "batch_norm_relu", "eval, running stats, (B, C) input",
+      [] {
+        return In{in({5, 3}), in({3}, 0.5, 1.5, 2), in({3}, -0.5, 0.5, 3)};
+      },
+      [](const In& i) {
+        Tensor rm = zeros({3}, {i[0].dtype(), i[0].device()});
+        Tensor rv = ones({3}, {i[0].dtype(), i[0].device()});
+        return batch_norm_relu(i[0], rm, rv, i[1], i[2], /*training=*/false);
+      });
+  reg(
       "layer_norm", "affine over the last dim",
       [] {
         return In{in({2, 3, 4}), in({4}, 0.5, 1.5, 2), in({4}, -1, 1, 3)};

@@ -11,6 +11,7 @@
 // (B, C) inputs), N = B·S values per channel; layer norm: M rows of N values.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
@@ -120,11 +121,12 @@ std::vector<double> bn_channel_sums(const BnGeometry& g, RunSums&& run_sums) {
   return total;
 }
 
-// out = (in - mean[c])·scale[c] + shift[c] over every (b, c) run, parallel
-// over the runs in memory order.
+// out = (in - mean[c])·scale[c] + shift[c] over every (b, c) run, then
+// ReLU'd when `relu` (as UnaryOp::Relu: NaN stays NaN), parallel over the
+// runs in memory order.
 template <typename T>
 void bn_apply(const BnGeometry& g, const T* in, T* out, const std::vector<T>& mean,
-              const std::vector<T>& scale, const std::vector<T>& shift) {
+              const std::vector<T>& scale, const std::vector<T>& shift, bool relu) {
   parallel_for(0, g.B * g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1)),
                [&](int64_t lo, int64_t hi) {
                  for (int64_t r = lo; r < hi; ++r) {
@@ -132,17 +134,30 @@ void bn_apply(const BnGeometry& g, const T* in, T* out, const std::vector<T>& me
                    const T m = mean[size_t(c)], k = scale[size_t(c)], s = shift[size_t(c)];
                    const T* p = in + r * g.S;
                    T* q = out + r * g.S;
-                   for (int64_t i = 0; i < g.S; ++i) q[i] = (p[i] - m) * k + s;
+                   if (relu) {
+                     for (int64_t i = 0; i < g.S; ++i) {
+                       const T v = (p[i] - m) * k + s;
+                       q[i] = v <= T(0) ? T(0) : v;
+                     }
+                   } else {
+                     for (int64_t i = 0; i < g.S; ++i) q[i] = (p[i] - m) * k + s;
+                   }
                  }
                });
 }
 
-}  // namespace
+// The gradient that reaches batch norm's output through a fused ReLU whose
+// output is y: dy where y > 0 (so not where the ReLU clamped, nor at NaN).
+template <typename T>
+T through_relu(T dy, T y) {
+  return y > T(0) ? dy : T(0);
+}
 
-void CpuBackend::batch_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
-                            const Tensor& input, const Tensor& weight, const Tensor& bias,
-                            const Tensor& running_mean, const Tensor& running_var, bool training,
-                            double momentum, double eps) {
+// Batch norm forward, followed by a ReLU when `relu`.
+void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
+                        const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        const Tensor& running_mean, const Tensor& running_var, bool training,
+                        double momentum, double eps, bool relu) {
   const BnGeometry g = bn_geometry(input);
   const int64_t N = g.B * g.S;
   dispatch_floating(input.dtype(), "batch_norm", [&]<typename T>() {
@@ -186,15 +201,17 @@ void CpuBackend::batch_norm(const Tensor& out, const Tensor& save_mean, const Te
       scale_t[size_t(c)] = T(invstd * double(w.get(c, T(1))));
       shift_t[size_t(c)] = b.get(c, T(0));
     }
-    bn_apply(g, x, y, mean_t, scale_t, shift_t);
+    bn_apply(g, x, y, mean_t, scale_t, shift_t, relu);
   });
 }
 
-void CpuBackend::batch_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
-                                     const Tensor& grad_bias, const Tensor& grad_out,
-                                     const Tensor& input, const Tensor& weight,
-                                     const Tensor& save_mean, const Tensor& save_invstd,
-                                     bool training) {
+// Batch norm backward; when `relu_out` is defined, the backward of
+// relu(batch_norm(x)) whose output it is: grad_out is masked by relu_out > 0
+// on the fly, in both passes, instead of in a pass of its own.
+void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weight,
+                              const Tensor& grad_bias, const Tensor& grad_out, const Tensor& input,
+                              const Tensor& weight, const Tensor& save_mean,
+                              const Tensor& save_invstd, bool training, const Tensor& relu_out) {
   const BnGeometry g = bn_geometry(input);
   const int64_t N = g.B * g.S;
   dispatch_floating(input.dtype(), "batch_norm_backward", [&]<typename T>() {
@@ -205,13 +222,21 @@ void CpuBackend::batch_norm_backward(const Tensor& grad_input, const Tensor& gra
     T* gb = grad_bias.defined() ? grad_bias.data_ptr<T>() : nullptr;      // (C)
     const T* mean_in = save_mean.data_ptr<T>();
     const T* invstd_in = save_invstd.data_ptr<T>();
+    const T* ry = relu_out.defined() ? relu_out.data_ptr<T>() : nullptr;  // (B, C, S)
     Vec1<T> w(weight);
     // Σ dy and Σ dy·(x - mean) per channel: only needed for the affine grads,
     // or for grad_input in training.
     std::vector<double> sums(size_t(2 * g.C), 0.0);
     if (gw || gb || (gx && training))
       sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* p) {
-        grad_moments(gy + offset, x + offset, g.S, mean_in[c], s, p);
+        const T* d = gy + offset;
+        if (ry) {  // the masked run, in a buffer that stays in cache for grad_moments
+          thread_local std::vector<T> masked;
+          masked.resize(size_t(g.S));
+          for (int64_t i = 0; i < g.S; ++i) masked[size_t(i)] = through_relu(d[i], ry[offset + i]);
+          d = masked.data();
+        }
+        grad_moments(d, x + offset, g.S, mean_in[c], s, p);
       });
     for (int64_t c = 0; c < g.C; ++c) {
       if (gw) gw[c] = T(sums[size_t(2 * c + 1)] * double(invstd_in[c]));
@@ -231,18 +256,77 @@ void CpuBackend::batch_norm_backward(const Tensor& grad_input, const Tensor& gra
       dy_mean_t[size_t(c)] = training ? T(sums[size_t(2 * c)] / double(N)) : T(0);
       scale_t[size_t(c)] = T(invstd * double(w.get(c, T(1))));
     }
-    parallel_for(0, g.B * g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1)),
-                 [&](int64_t lo, int64_t hi) {
-                   for (int64_t r = lo; r < hi; ++r) {
-                     const size_t c = size_t(r % g.C);
-                     const T m = mean_t[c], k = k_t[c], dm = dy_mean_t[c], sc = scale_t[c];
-                     const T* p = x + r * g.S;
-                     const T* d = gy + r * g.S;
-                     T* q = gx + r * g.S;
-                     for (int64_t s = 0; s < g.S; ++s) q[s] = (d[s] - dm - (p[s] - m) * k) * sc;
-                   }
-                 });
+    // Specialised on whether a ReLU mask applies and whether x enters at all
+    // (not in eval, so a NaN input does not reach dx through 0·NaN).
+    auto dx_pass = [&](auto masked, auto train) {
+      parallel_for(0, g.B * g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1)),
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t r = lo; r < hi; ++r) {
+                       const size_t c = size_t(r % g.C);
+                       const T m = mean_t[c], k = k_t[c], dm = dy_mean_t[c], sc = scale_t[c];
+                       const T* p = x + r * g.S;
+                       const T* d = gy + r * g.S;
+                       const T* y = masked ? ry + r * g.S : nullptr;
+                       T* q = gx + r * g.S;
+                       for (int64_t s = 0; s < g.S; ++s) {
+                         T dys = d[s];
+                         if constexpr (masked) dys = through_relu(dys, y[s]);
+                         if constexpr (train)
+                           q[s] = (dys - dm - (p[s] - m) * k) * sc;
+                         else
+                           q[s] = dys * sc;
+                       }
+                     }
+                   });
+    };
+    auto with_mask = [&](auto train) {
+      if (ry)
+        dx_pass(std::true_type{}, train);
+      else
+        dx_pass(std::false_type{}, train);
+    };
+    if (training)
+      with_mask(std::true_type{});
+    else
+      with_mask(std::false_type{});
   });
+}
+
+}  // namespace
+
+void CpuBackend::batch_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
+                            const Tensor& input, const Tensor& weight, const Tensor& bias,
+                            const Tensor& running_mean, const Tensor& running_var, bool training,
+                            double momentum, double eps) {
+  batch_norm_forward(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var,
+                     training, momentum, eps, /*relu=*/false);
+}
+
+void CpuBackend::batch_norm_relu(const Tensor& out, const Tensor& save_mean,
+                                 const Tensor& save_invstd, const Tensor& input,
+                                 const Tensor& weight, const Tensor& bias,
+                                 const Tensor& running_mean, const Tensor& running_var,
+                                 bool training, double momentum, double eps) {
+  batch_norm_forward(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var,
+                     training, momentum, eps, /*relu=*/true);
+}
+
+void CpuBackend::batch_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                     const Tensor& grad_bias, const Tensor& grad_out,
+                                     const Tensor& input, const Tensor& weight,
+                                     const Tensor& save_mean, const Tensor& save_invstd,
+                                     bool training) {
+  batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_out, input, weight, save_mean,
+                           save_invstd, training, Tensor());
+}
+
+void CpuBackend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                          const Tensor& grad_bias, const Tensor& grad_out,
+                                          const Tensor& output, const Tensor& input,
+                                          const Tensor& weight, const Tensor& save_mean,
+                                          const Tensor& save_invstd, bool training) {
+  batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_out, input, weight, save_mean,
+                           save_invstd, training, output);
 }
 
 void CpuBackend::layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,

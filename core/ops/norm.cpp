@@ -29,28 +29,28 @@ void check_param(const char* op, const char* name, const Tensor& t, const Tensor
              " (input shape ", shape_str(x.shape()), ")");
 }
 
-}  // namespace
-
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                  double eps) {
-  ops::check_floating("batch_norm", x);
-  HEED_CHECK(x.dim() >= 2, "batch_norm: expected input of shape (B, C, *) with at least 2 dims, ",
+// batch_norm and batch_norm_relu: the same checks, kernels and saved tensors;
+// the fused one also saves its output, whose sign is the ReLU's mask.
+Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                     const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                     double eps, bool relu) {
+  const char* name = relu ? "batch_norm_relu" : "batch_norm";
+  ops::check_floating(name, x);
+  HEED_CHECK(x.dim() >= 2, name, ": expected input of shape (B, C, *) with at least 2 dims, ",
              "got shape ", shape_str(x.shape()));
-  HEED_CHECK(eps >= 0, "batch_norm: eps must be >= 0, got ", eps);
+  HEED_CHECK(eps >= 0, name, ": eps must be >= 0, got ", eps);
   const int64_t C = x.size(1);
-  check_param("batch_norm", "weight", weight, x, {C}, true);
-  check_param("batch_norm", "bias", bias, x, {C}, true);
-  check_param("batch_norm", "running_mean", running_mean, x, {C}, true);
-  check_param("batch_norm", "running_var", running_var, x, {C}, true);
-  HEED_CHECK(running_mean.defined() == running_var.defined(),
-             "batch_norm: running_mean and running_var must both be given or both be undefined");
-  HEED_CHECK(training || running_mean.defined(),
-             "batch_norm: eval mode (training=false) needs running_mean and running_var");
+  check_param(name, "weight", weight, x, {C}, true);
+  check_param(name, "bias", bias, x, {C}, true);
+  check_param(name, "running_mean", running_mean, x, {C}, true);
+  check_param(name, "running_var", running_var, x, {C}, true);
+  HEED_CHECK(running_mean.defined() == running_var.defined(), name,
+             ": running_mean and running_var must both be given or both be undefined");
+  HEED_CHECK(training || running_mean.defined(), name,
+             ": eval mode (training=false) needs running_mean and running_var");
   if (training)
-    HEED_CHECK(x.numel() / std::max<int64_t>(C, 1) > 1,
-               "batch_norm: expected more than 1 value per channel when training, got input "
-               "of shape ",
+    HEED_CHECK(x.numel() / std::max<int64_t>(C, 1) > 1, name,
+               ": expected more than 1 value per channel when training, got input of shape ",
                shape_str(x.shape()));
 
   Tensor xc = ops::contiguous_data(x);
@@ -60,23 +60,48 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   Tensor save_mean = empty({C}, {x.dtype(), x.device()});    // (C)
   Tensor save_invstd = empty({C}, {x.dtype(), x.device()});  // (C)
   // Running stats are buffers, updated in place (never recorded).
-  backend_of(x).batch_norm(out, save_mean, save_invstd, xc, wc, bc,
-                           running_mean.defined() ? running_mean.detach() : Tensor(),
-                           running_var.defined() ? running_var.detach() : Tensor(), training,
-                           momentum, eps);
+  Tensor rm = running_mean.defined() ? running_mean.detach() : Tensor();
+  Tensor rv = running_var.defined() ? running_var.detach() : Tensor();
+  Backend& be = backend_of(x);
+  if (relu)
+    be.batch_norm_relu(out, save_mean, save_invstd, xc, wc, bc, rm, rv, training, momentum, eps);
+  else
+    be.batch_norm(out, save_mean, save_invstd, xc, wc, bc, rm, rv, training, momentum, eps);
   if (any_requires_grad({&x, &weight, &bias})) {
     Tensor xd = xc.detach();
-    record("batch_norm", {x, weight, bias}, out,
-           [xd, wc, save_mean, save_invstd, training](const Tensor& g, const Needs& n) {
+    Tensor yd = relu ? out.detach() : Tensor();
+    record(name, {x, weight, bias}, out,
+           [xd, yd, wc, save_mean, save_invstd, training](const Tensor& g, const Needs& n) {
              Tensor gi = n[0] ? empty_like(xd) : Tensor();
              Tensor gw = n[1] ? empty_like(save_mean) : Tensor();
              Tensor gb = n[2] ? empty_like(save_mean) : Tensor();
-             backend_of(g).batch_norm_backward(gi, gw, gb, ops::contiguous_data(g), xd, wc,
-                                               save_mean, save_invstd, training);
+             Backend& b = backend_of(g);
+             Tensor gc = ops::contiguous_data(g);
+             if (yd.defined())
+               b.batch_norm_relu_backward(gi, gw, gb, gc, yd, xd, wc, save_mean, save_invstd,
+                                          training);
+             else
+               b.batch_norm_backward(gi, gw, gb, gc, xd, wc, save_mean, save_invstd, training);
              return std::vector{gi, gw, gb};
            });
   }
   return out;
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                  double eps) {
+  return batch_norm_op(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                       /*relu=*/false);
+}
+
+Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                       double eps) {
+  return batch_norm_op(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                       /*relu=*/true);
 }
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,

@@ -132,6 +132,50 @@ TEST_CASE("batch_norm fused kernels match the composed reference (float64)", "[n
   }
 }
 
+TEST_CASE("batch_norm_relu matches relu(batch_norm) composed (float64)", "[norm]") {
+  Generator gen(12);
+  // Bias around 0 so about half the outputs are clamped.
+  Tensor x = randn({5, 6, 4, 7}, kFloat64, &gen) * 3.0 + 20.0;
+  Tensor w = rand({6}, kFloat64, &gen) + 0.5, b = randn({6}, kFloat64, &gen) * 0.5;
+  Tensor rm = randn({6}, kFloat64, &gen) + 20.0, rv = rand({6}, kFloat64, &gen) * 4.0 + 6.0;
+  for (bool training : {true, false}) {
+    for (bool affine : {true, false}) {
+      DYNAMIC_SECTION("training=" << training << " affine=" << affine) {
+        In inputs{x, affine ? w : Tensor(), affine ? b : Tensor()};
+        auto fused = [&](const In& i) {
+          return batch_norm_relu(i[0], rm.clone(), rv.clone(), i[1], i[2], training, 0.1, 1e-5);
+        };
+        auto reference = [&](const In& i) {
+          return relu(batch_norm(i[0], rm.clone(), rv.clone(), i[1], i[2], training, 0.1, 1e-5));
+        };
+        check_fused_matches_reference(fused, reference, inputs, 3);
+        // Both halves of the ReLU are exercised.
+        const double clamped = mean(eq(fused(inputs), zeros({1}, kFloat64)).to(kFloat64)).item();
+        CHECK(clamped > 0.2);
+        CHECK(clamped < 0.8);
+      }
+    }
+  }
+  SECTION("running stats are updated as batch_norm's") {
+    Tensor rm1 = rm.clone(), rv1 = rv.clone(), rm2 = rm.clone(), rv2 = rv.clone();
+    batch_norm_relu(x, rm1, rv1, w, b, true, 0.1, 1e-5);
+    batch_norm(x, rm2, rv2, w, b, true, 0.1, 1e-5);
+    CHECK(max_abs_diff(rm1, rm2) == 0);
+    CHECK(max_abs_diff(rv1, rv2) == 0);
+  }
+  SECTION("NaN stays NaN forward and blocks the gradient, as relu") {
+    Tensor xn = x.clone();
+    xn.data_ptr<double>()[0] = std::numeric_limits<double>::quiet_NaN();
+    Tensor leaf = xn.detach().requires_grad_();
+    Tensor y = batch_norm_relu(leaf, rm.clone(), rv.clone(), w, b, /*training=*/false);
+    CHECK(std::isnan(y.data_ptr<double>()[0]));
+    CHECK(y.data_ptr<double>()[1] ==
+          relu(batch_norm(x, rm, rv, w, b, false)).data_ptr<double>()[1]);
+    y.sum().backward();
+    CHECK(leaf.grad().data_ptr<double>()[0] == 0);
+  }
+}
+
 TEST_CASE("layer_norm fused kernels match the composed reference (float64)", "[norm]") {
   Generator gen(12);
   Tensor x = randn({3, 5, 4, 6}, kFloat64, &gen) * 2.0 + 7.0;

@@ -3,6 +3,7 @@
 // gradient, and the state after the forward (BatchNorm running stats after
 // three training steps).
 #include "nn_test_util.h"
+#include "support/fixtures.h"
 
 using namespace heed;
 using namespace heed::nn_test;
@@ -66,6 +67,38 @@ TEST_CASE("BatchNorm matches PyTorch, running stats after three steps included",
   nn::BatchNorm2d plain(3, {.affine = false, .track_running_stats = false});
   CHECK(plain->state_dict().empty());
   check_golden("bn2d_notrack", plain);
+}
+
+TEST_CASE("BatchNorm2d with fuse_relu is relu(BatchNorm2d), state included", "[nn][layers]") {
+  Generator gen(5);
+  nn::BatchNorm2d fused(4, {.fuse_relu = true}), plain(4);
+  {
+    NoGradGuard no_grad;
+    plain->weight.copy_(rand({4}, kFloat32, &gen) + 0.5);
+    plain->bias.copy_(randn({4}, kFloat32, &gen) * 0.5);
+  }
+  fused->load_state_dict(plain->state_dict());  // same keys
+  CHECK(fused->repr() ==
+        "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, "
+        "fuse_relu=True)");
+  for (bool training : {true, true, false}) {
+    fused->train(training);
+    plain->train(training);
+    Tensor x = randn({3, 4, 5, 5}, kFloat32, &gen) * 2.0 + 1.0;
+    Tensor x1 = x.clone().requires_grad_(), x2 = x.clone().requires_grad_();
+    fused->zero_grad();
+    plain->zero_grad();
+    Tensor y1 = fused(x1), y2 = relu(plain(x2));
+    CHECK(testing::max_abs_diff(y1, y2) == 0);  // the same arithmetic, then the same clamp
+    Tensor gy = randn(y1.shape(), kFloat32, &gen);
+    sum(y1 * gy).backward();
+    sum(y2 * gy).backward();
+    check_close(x1.grad(), x2.grad(), "grad x", 1e-5, 1e-6);
+    check_close(fused->weight.grad(), plain->weight.grad(), "grad weight", 1e-5, 1e-6);
+    check_close(fused->bias.grad(), plain->bias.grad(), "grad bias", 1e-5, 1e-6);
+  }
+  CHECK(testing::max_abs_diff(fused->running_mean, plain->running_mean) == 0);
+  CHECK(testing::max_abs_diff(fused->running_var, plain->running_var) == 0);
 }
 
 TEST_CASE("LayerNorm and GroupNorm match PyTorch", "[nn][golden]") {

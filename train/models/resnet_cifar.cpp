@@ -12,7 +12,8 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride
              ") must be in_planes (", in_planes, ") plus an even number");
   conv1 = register_module(
       "conv1", nn::Conv2d(in_planes, planes, 3, {.stride = stride, .padding = 1, .bias = false}));
-  bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+  // bn1 is followed by a ReLU: fused into one op (same state_dict keys).
+  bn1 = register_module("bn1", nn::BatchNorm2d(planes, {.fuse_relu = true}));
   conv2 = register_module("conv2", nn::Conv2d(planes, planes, 3, {.padding = 1, .bias = false}));
   bn2 = register_module("bn2", nn::BatchNorm2d(planes));
   if (attn) attention = register_module("attention", attn);
@@ -30,7 +31,7 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
   using attention::Position;
   const bool att = !attention.is_empty();
   Tensor in = (att && position == Position::Pre) ? attention(x) : x;
-  Tensor out = relu(bn1(conv1(in)));
+  Tensor out = bn1(conv1(in));  // relu(bn1(conv1(in))), fused
   out = bn2(conv2(out));
   if (att && position == Position::Standard) out = attention(out);
   Tensor sc = shortcut(x);
@@ -56,7 +57,7 @@ ResNetCifarImpl::ResNetCifarImpl(const ResNetCifarOptions& o) : options(o) {
   const int64_t n = (o.depth - 2) / 6;
   const int64_t w0 = 16 * o.width;
   conv1 = register_module("conv1", nn::Conv2d(o.in_channels, w0, 3, {.padding = 1, .bias = false}));
-  bn1 = register_module("bn1", nn::BatchNorm2d(w0));
+  bn1 = register_module("bn1", nn::BatchNorm2d(w0, {.fuse_relu = true}));
   int64_t in = w0;
   nn::Sequential* stages[3] = {&layer1, &layer2, &layer3};
   for (int64_t s = 0; s < 3; ++s) {
@@ -84,7 +85,7 @@ ResNetCifarImpl::ResNetCifarImpl(const ResNetCifarOptions& o) : options(o) {
 Tensor ResNetCifarImpl::forward(const Tensor& x) {
   HEED_CHECK(x.dim() == 4 && x.size(1) == options.in_channels, "ResNetCifar: expected input (B, ",
              options.in_channels, ", H, W), got ", shape_str(x.shape()));
-  Tensor out = relu(bn1(conv1(x)));
+  Tensor out = bn1(conv1(x));  // relu(bn1(conv1(x))), fused
   out = layer3(layer2(layer1(out)));
   return fc(mean(out, {2, 3}));  // (B, C) -> (B, num_classes)
 }
