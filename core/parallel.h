@@ -21,4 +21,16 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain,
 
 bool in_parallel_region();
 
+// The pool's idle workers spin for a short while before they sleep, so that
+// back-to-back kernels start without a wake-up. While a CoresLentScope is
+// alive they sleep at once instead, leaving the cores to another library's
+// threads (OpenBLAS, in gemm.cpp). HEED_SPIN_US sets the spin (default 500 µs).
+class CoresLentScope {
+ public:
+  CoresLentScope();
+  ~CoresLentScope();
+  CoresLentScope(const CoresLentScope&) = delete;
+  CoresLentScope& operator=(const CoresLentScope&) = delete;
+};
+
 }  // namespace heed

@@ -51,6 +51,7 @@ void gemm_batch(const GemmArgs& g) {
   const int threads = get_num_threads();
   const double macs = double(g.m) * double(g.n) * double(g.k);
   if (g.batch == 1 || threads == 1 || macs >= kSmallProductMacs) {
+    CoresLentScope openblas_threads;  // our idle workers sleep meanwhile
     for (int64_t i = 0; i < g.batch; ++i) gemm_one<T>(g, i);
     return;
   }
