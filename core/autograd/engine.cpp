@@ -22,6 +22,20 @@ void accumulate_leaf(TensorImpl* leaf, const Tensor& g) {
   }
 }
 
+// slot += g for a node output's gradient buffer. In place when the engine
+// holds the only reference to slot and its memory (no view, no other buffer,
+// no saved tensor): no fresh full-size buffer for every tensor that feeds
+// several ops (residual joins, attention gates).
+void accumulate_buffer(Tensor& slot, const Tensor& g) {
+  const auto& impl = slot.impl_ptr();
+  if (impl.use_count() == 1 && impl->storage.use_count() == 1 && slot.is_contiguous() &&
+      slot.dtype() == g.dtype() && slot.shape() == g.shape()) {
+    slot.add_(g);
+    return;
+  }
+  slot = add(slot, g);
+}
+
 void check_grad(const Tensor& g, const TensorMeta& meta, const std::string& where) {
   HEED_CHECK(g.shape() == meta.shape, "backward: ", where, " produced a gradient of shape ",
              shape_str(g.shape()), " for an input of shape ", shape_str(meta.shape));
@@ -119,7 +133,10 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
         auto& buf = buffers[next];
         buf.resize(next->output_metas().size());
         Tensor& slot = buf[e.input_nr];
-        slot = slot.defined() ? add(slot, g) : g;
+        if (slot.defined())
+          accumulate_buffer(slot, g);
+        else
+          slot = g;
       }
       if (--dependencies[next] == 0) ready.push_back(next);
     }

@@ -8,11 +8,23 @@ using namespace heed;
 
 TEST_CASE("gradients accumulate through shared subexpressions", "[autograd]") {
   Tensor x = tensor({1.0, 2.0, 3.0}, kFloat64).requires_grad_();
-  Tensor y = x * x;        // used twice below
+  Tensor y = x * x;           // used twice below
   Tensor z = sum(y + y * x);  // d/dx (x^2 + x^3) = 2x + 3x^2
   z.backward();
   std::vector<double> g = x.grad().to_vector<double>();
   CHECK(g == std::vector<double>{2 + 3, 4 + 12, 6 + 27});
+}
+
+TEST_CASE("accumulating in place never writes into a gradient another buffer shares",
+          "[autograd]") {
+  // add's backward hands one tensor to both p's and q's buffers; more
+  // gradient then reaches each of them (and x itself, through a view).
+  Tensor x = tensor({1.0, 2.0, 3.0}, kFloat64).requires_grad_();
+  Tensor p = x * 2.0, q = x * 3.0;
+  Tensor out = (p + q) + p * 5.0 + q * 7.0 + x.reshape({3, 1}).squeeze(1) * 11.0;
+  sum(out * tensor({1.0, 10.0, 100.0}, kFloat64)).backward();
+  // d/dx = 2·(1 + 5) + 3·(1 + 7) + 11 = 47, times the weights.
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{47, 470, 4700});
 }
 
 TEST_CASE("leaf gradients accumulate across backward calls", "[autograd]") {
