@@ -24,19 +24,24 @@ void Backend::sum_of_products(const Tensor& out, const Tensor& a, const Tensor& 
 
 void Backend::batch_norm_relu(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
                               const Tensor& input, const Tensor& weight, const Tensor& bias,
-                              const Tensor& running_mean, const Tensor& running_var, bool training,
-                              double momentum, double eps) {
+                              const Tensor& residual, const Tensor& running_mean,
+                              const Tensor& running_var, bool training, double momentum,
+                              double eps) {
   batch_norm(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var, training,
              momentum, eps);
+  if (residual.defined()) binary(BinaryOp::Add, out, out, residual, {1, 0});
   unary(UnaryOp::Relu, out, out, {});
 }
 
 void Backend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor& grad_weight,
-                                       const Tensor& grad_bias, const Tensor& grad_out,
-                                       const Tensor& output, const Tensor& input,
-                                       const Tensor& weight, const Tensor& save_mean,
-                                       const Tensor& save_invstd, bool training) {
-  Tensor masked = empty(grad_out.shape(), {grad_out.dtype(), grad_out.device()});
+                                       const Tensor& grad_bias, const Tensor& grad_residual,
+                                       const Tensor& grad_out, const Tensor& output,
+                                       const Tensor& input, const Tensor& weight,
+                                       const Tensor& save_mean, const Tensor& save_invstd,
+                                       bool training) {
+  Tensor masked = grad_residual.defined()
+                      ? grad_residual
+                      : empty(grad_out.shape(), {grad_out.dtype(), grad_out.device()});
   binary(BinaryOp::ReluBackward, masked, grad_out, output, {});
   batch_norm_backward(grad_input, grad_weight, grad_bias, masked, input, weight, save_mean,
                       save_invstd, training);

@@ -201,21 +201,24 @@ class Backend {
                                    const Tensor& input, const Tensor& weight,
                                    const Tensor& save_mean, const Tensor& save_invstd,
                                    bool training) = 0;
-  // out = relu(batch_norm(...)), one pass over the output. The default runs
-  // batch_norm, then ReLU in place.
+  // out = relu(batch_norm(...) + residual), one pass over the output;
+  // residual (input's shape, contiguous) may be undefined: relu(batch_norm).
+  // The default runs batch_norm, then adds and ReLUs in place.
   virtual void batch_norm_relu(const Tensor& out, const Tensor& save_mean,
                                const Tensor& save_invstd, const Tensor& input, const Tensor& weight,
-                               const Tensor& bias, const Tensor& running_mean,
-                               const Tensor& running_var, bool training, double momentum,
-                               double eps);
+                               const Tensor& bias, const Tensor& residual,
+                               const Tensor& running_mean, const Tensor& running_var, bool training,
+                               double momentum, double eps);
   // The backward of batch_norm_relu, given its `output`: grad_out passes
-  // where output > 0. The default masks grad_out into a temporary, then runs
-  // batch_norm_backward.
+  // where output > 0. grad_residual, when defined, receives that masked
+  // gradient (the residual's), which batch norm's backward then reads.
+  // The default masks grad_out, then runs batch_norm_backward.
   virtual void batch_norm_relu_backward(const Tensor& grad_input, const Tensor& grad_weight,
-                                        const Tensor& grad_bias, const Tensor& grad_out,
-                                        const Tensor& output, const Tensor& input,
-                                        const Tensor& weight, const Tensor& save_mean,
-                                        const Tensor& save_invstd, bool training);
+                                        const Tensor& grad_bias, const Tensor& grad_residual,
+                                        const Tensor& grad_out, const Tensor& output,
+                                        const Tensor& input, const Tensor& weight,
+                                        const Tensor& save_mean, const Tensor& save_invstd,
+                                        bool training);
   // Layer norm over the trailing `normalized` elements of each row.
   virtual void layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,
                           const Tensor& input, const Tensor& weight, const Tensor& bias,

@@ -34,6 +34,10 @@ void BatchNormImplBase::reset_parameters() {
 }
 
 Tensor BatchNormImplBase::forward(const Tensor& x) {
+  return forward(x, Tensor());
+}
+
+Tensor BatchNormImplBase::forward(const Tensor& x, const Tensor& residual) {
   check_input_dim(x);
   HEED_CHECK(x.size(1) == num_features, type_name(), ": input of shape ", shape_str(x.shape()),
              " has ", x.size(1), " channels, expected ", num_features, " (num_features)");
@@ -45,8 +49,12 @@ Tensor BatchNormImplBase::forward(const Tensor& x) {
   }
   // Batch statistics in training, and in eval when no running stats are kept.
   bool use_batch_stats = is_training() || !options.track_running_stats;
+  if (residual.defined() && options.fuse_relu)
+    return batch_norm_add_relu(x, residual, running_mean, running_var, weight, bias,
+                               use_batch_stats, factor, options.eps);
   auto op = options.fuse_relu ? batch_norm_relu : batch_norm;
-  return op(x, running_mean, running_var, weight, bias, use_batch_stats, factor, options.eps);
+  Tensor y = op(x, running_mean, running_var, weight, bias, use_batch_stats, factor, options.eps);
+  return residual.defined() ? y + residual : y;
 }
 
 std::string BatchNormImplBase::extra_repr() const {

@@ -29,6 +29,9 @@ class BatchNormImplBase : public Module {
   using Options = BatchNormOptions;
   BatchNormImplBase(int64_t num_features, const BatchNormOptions& options);
   Tensor forward(const Tensor& x);
+  // bn(x) + residual, or with fuse_relu relu(bn(x) + residual) from one
+  // fused op: the end of a ResNet basic block (cuDNN's BN-add-activation).
+  Tensor forward(const Tensor& x, const Tensor& residual);
   void reset_running_stats();
   void reset_parameters();
   std::string extra_repr() const override;

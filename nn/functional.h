@@ -40,6 +40,7 @@ using ::heed::Pool2dOptions;
 
 // normalisation and dropout
 using ::heed::batch_norm;
+using ::heed::batch_norm_add_relu;
 using ::heed::batch_norm_relu;
 using ::heed::dropout;
 using ::heed::layer_norm;

@@ -492,6 +492,15 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
         return batch_norm_relu(i[0], rm, rv, i[1], i[2], /*training=*/false);
       });
   reg(
+      "batch_norm_add_relu", "training, affine, residual",
+      [] {
+        return In{in({4, 3, 2, 2}), in({4, 3, 2, 2}, -1, 1, 4), in({3}, 0.5, 1.5, 2),
+                  in({3}, -0.5, 0.5, 3)};
+      },
+      [](const In& i) {
+        return batch_norm_add_relu(i[0], i[1], Tensor(), Tensor(), i[2], i[3], /*training=*/true);
+      });
+  reg(
       "layer_norm", "affine over the last dim",
       [] {
         return In{in({2, 3, 4}), in({4}, 0.5, 1.5, 2), in({4}, -1, 1, 3)};

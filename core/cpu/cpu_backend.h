@@ -71,13 +71,14 @@ class CpuBackend final : public Backend {
                            bool training) override;
   void batch_norm_relu(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
                        const Tensor& input, const Tensor& weight, const Tensor& bias,
-                       const Tensor& running_mean, const Tensor& running_var, bool training,
-                       double momentum, double eps) override;
+                       const Tensor& residual, const Tensor& running_mean,
+                       const Tensor& running_var, bool training, double momentum,
+                       double eps) override;
   void batch_norm_relu_backward(const Tensor& grad_input, const Tensor& grad_weight,
-                                const Tensor& grad_bias, const Tensor& grad_out,
-                                const Tensor& output, const Tensor& input, const Tensor& weight,
-                                const Tensor& save_mean, const Tensor& save_invstd,
-                                bool training) override;
+                                const Tensor& grad_bias, const Tensor& grad_residual,
+                                const Tensor& grad_out, const Tensor& output, const Tensor& input,
+                                const Tensor& weight, const Tensor& save_mean,
+                                const Tensor& save_invstd, bool training) override;
   void layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,
                   const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t normalized,
                   double eps) override;

@@ -121,12 +121,13 @@ std::vector<double> bn_channel_sums(const BnGeometry& g, RunSums&& run_sums) {
   return total;
 }
 
-// out = (in - mean[c])·scale[c] + shift[c] over every (b, c) run, then
-// ReLU'd when `relu` (as UnaryOp::Relu: NaN stays NaN), parallel over the
-// runs in memory order.
+// out = (in - mean[c])·scale[c] + shift[c] over every (b, c) run, plus
+// `residual` when given, then ReLU'd when `relu` (as UnaryOp::Relu: NaN stays
+// NaN), parallel over the runs in memory order.
 template <typename T>
 void bn_apply(const BnGeometry& g, const T* in, T* out, const std::vector<T>& mean,
-              const std::vector<T>& scale, const std::vector<T>& shift, bool relu) {
+              const std::vector<T>& scale, const std::vector<T>& shift, bool relu,
+              const T* residual) {
   parallel_for(0, g.B * g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1)),
                [&](int64_t lo, int64_t hi) {
                  for (int64_t r = lo; r < hi; ++r) {
@@ -134,7 +135,13 @@ void bn_apply(const BnGeometry& g, const T* in, T* out, const std::vector<T>& me
                    const T m = mean[size_t(c)], k = scale[size_t(c)], s = shift[size_t(c)];
                    const T* p = in + r * g.S;
                    T* q = out + r * g.S;
-                   if (relu) {
+                   if (residual) {
+                     const T* a = residual + r * g.S;
+                     for (int64_t i = 0; i < g.S; ++i) {
+                       const T v = ((p[i] - m) * k + s) + a[i];
+                       q[i] = v <= T(0) ? T(0) : v;
+                     }
+                   } else if (relu) {
                      for (int64_t i = 0; i < g.S; ++i) {
                        const T v = (p[i] - m) * k + s;
                        q[i] = v <= T(0) ? T(0) : v;
@@ -153,11 +160,12 @@ T through_relu(T dy, T y) {
   return y > T(0) ? dy : T(0);
 }
 
-// Batch norm forward, followed by a ReLU when `relu`.
+// Batch norm forward, followed by a ReLU when `relu`, after adding
+// `residual` when defined (only with relu).
 void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
                         const Tensor& input, const Tensor& weight, const Tensor& bias,
                         const Tensor& running_mean, const Tensor& running_var, bool training,
-                        double momentum, double eps, bool relu) {
+                        double momentum, double eps, bool relu, const Tensor& residual) {
   const BnGeometry g = bn_geometry(input);
   const int64_t N = g.B * g.S;
   dispatch_floating(input.dtype(), "batch_norm", [&]<typename T>() {
@@ -201,7 +209,8 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
       scale_t[size_t(c)] = T(invstd * double(w.get(c, T(1))));
       shift_t[size_t(c)] = b.get(c, T(0));
     }
-    bn_apply(g, x, y, mean_t, scale_t, shift_t, relu);
+    bn_apply(g, x, y, mean_t, scale_t, shift_t, relu,
+             residual.defined() ? residual.data_ptr<T>() : nullptr);
   });
 }
 
@@ -299,16 +308,16 @@ void CpuBackend::batch_norm(const Tensor& out, const Tensor& save_mean, const Te
                             const Tensor& running_mean, const Tensor& running_var, bool training,
                             double momentum, double eps) {
   batch_norm_forward(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var,
-                     training, momentum, eps, /*relu=*/false);
+                     training, momentum, eps, /*relu=*/false, Tensor());
 }
 
 void CpuBackend::batch_norm_relu(const Tensor& out, const Tensor& save_mean,
                                  const Tensor& save_invstd, const Tensor& input,
-                                 const Tensor& weight, const Tensor& bias,
+                                 const Tensor& weight, const Tensor& bias, const Tensor& residual,
                                  const Tensor& running_mean, const Tensor& running_var,
                                  bool training, double momentum, double eps) {
   batch_norm_forward(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var,
-                     training, momentum, eps, /*relu=*/true);
+                     training, momentum, eps, /*relu=*/true, residual);
 }
 
 void CpuBackend::batch_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
@@ -321,12 +330,19 @@ void CpuBackend::batch_norm_backward(const Tensor& grad_input, const Tensor& gra
 }
 
 void CpuBackend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor& grad_weight,
-                                          const Tensor& grad_bias, const Tensor& grad_out,
-                                          const Tensor& output, const Tensor& input,
-                                          const Tensor& weight, const Tensor& save_mean,
-                                          const Tensor& save_invstd, bool training) {
-  batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_out, input, weight, save_mean,
-                           save_invstd, training, output);
+                                          const Tensor& grad_bias, const Tensor& grad_residual,
+                                          const Tensor& grad_out, const Tensor& output,
+                                          const Tensor& input, const Tensor& weight,
+                                          const Tensor& save_mean, const Tensor& save_invstd,
+                                          bool training) {
+  if (!grad_residual.defined())  // the mask applied inside both passes
+    return batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_out, input, weight,
+                                    save_mean, save_invstd, training, output);
+  // The residual's gradient is the masked one: written once, then read as
+  // batch norm's grad_out.
+  binary(BinaryOp::ReluBackward, grad_residual, grad_out, output, {});
+  batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_residual, input, weight,
+                           save_mean, save_invstd, training, Tensor());
 }
 
 void CpuBackend::layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,

@@ -29,12 +29,15 @@ void check_param(const char* op, const char* name, const Tensor& t, const Tensor
              " (input shape ", shape_str(x.shape()), ")");
 }
 
-// batch_norm and batch_norm_relu: the same checks, kernels and saved tensors;
-// the fused one also saves its output, whose sign is the ReLU's mask.
+// batch_norm, batch_norm_relu and batch_norm_add_relu: the same checks,
+// kernels and saved tensors; the fused ones also save their output, whose
+// sign is the ReLU's mask. `residual` (only with relu) is added before the ReLU.
 Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                      const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                     double eps, bool relu) {
-  const char* name = relu ? "batch_norm_relu" : "batch_norm";
+                     double eps, bool relu, const Tensor& residual) {
+  const char* name = residual.defined() ? "batch_norm_add_relu"
+                     : relu             ? "batch_norm_relu"
+                                        : "batch_norm";
   ops::check_floating(name, x);
   HEED_CHECK(x.dim() >= 2, name, ": expected input of shape (B, C, *) with at least 2 dims, ",
              "got shape ", shape_str(x.shape()));
@@ -52,10 +55,18 @@ Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& 
     HEED_CHECK(x.numel() / std::max<int64_t>(C, 1) > 1, name,
                ": expected more than 1 value per channel when training, got input of shape ",
                shape_str(x.shape()));
+  if (residual.defined()) {
+    HEED_CHECK(residual.shape() == x.shape(), name, ": residual has shape ",
+               shape_str(residual.shape()), " but input has shape ", shape_str(x.shape()));
+    HEED_CHECK(residual.dtype() == x.dtype() && residual.device() == x.device(), name,
+               ": residual is ", residual.dtype(), " on ", residual.device(), " but input is ",
+               x.dtype(), " on ", x.device());
+  }
 
   Tensor xc = ops::contiguous_data(x);
   Tensor wc = weight.defined() ? ops::contiguous_data(weight.detach()) : Tensor();
   Tensor bc = bias.defined() ? ops::contiguous_data(bias.detach()) : Tensor();
+  Tensor rc = residual.defined() ? ops::contiguous_data(residual.detach()) : Tensor();
   Tensor out = empty(x.shape(), {x.dtype(), x.device()});
   Tensor save_mean = empty({C}, {x.dtype(), x.device()});    // (C)
   Tensor save_invstd = empty({C}, {x.dtype(), x.device()});  // (C)
@@ -64,25 +75,27 @@ Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& 
   Tensor rv = running_var.defined() ? running_var.detach() : Tensor();
   Backend& be = backend_of(x);
   if (relu)
-    be.batch_norm_relu(out, save_mean, save_invstd, xc, wc, bc, rm, rv, training, momentum, eps);
+    be.batch_norm_relu(out, save_mean, save_invstd, xc, wc, bc, rc, rm, rv, training, momentum,
+                       eps);
   else
     be.batch_norm(out, save_mean, save_invstd, xc, wc, bc, rm, rv, training, momentum, eps);
-  if (any_requires_grad({&x, &weight, &bias})) {
+  if (any_requires_grad({&x, &weight, &bias, &residual})) {
     Tensor xd = xc.detach();
     Tensor yd = relu ? out.detach() : Tensor();
-    record(name, {x, weight, bias}, out,
+    record(name, {x, weight, bias, residual}, out,
            [xd, yd, wc, save_mean, save_invstd, training](const Tensor& g, const Needs& n) {
              Tensor gi = n[0] ? empty_like(xd) : Tensor();
              Tensor gw = n[1] ? empty_like(save_mean) : Tensor();
              Tensor gb = n[2] ? empty_like(save_mean) : Tensor();
+             Tensor gr = n[3] ? empty_like(xd) : Tensor();
              Backend& b = backend_of(g);
              Tensor gc = ops::contiguous_data(g);
              if (yd.defined())
-               b.batch_norm_relu_backward(gi, gw, gb, gc, yd, xd, wc, save_mean, save_invstd,
+               b.batch_norm_relu_backward(gi, gw, gb, gr, gc, yd, xd, wc, save_mean, save_invstd,
                                           training);
              else
                b.batch_norm_backward(gi, gw, gb, gc, xd, wc, save_mean, save_invstd, training);
-             return std::vector{gi, gw, gb};
+             return std::vector{gi, gw, gb, gr};
            });
   }
   return out;
@@ -94,14 +107,22 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps) {
   return batch_norm_op(x, running_mean, running_var, weight, bias, training, momentum, eps,
-                       /*relu=*/false);
+                       /*relu=*/false, Tensor());
 }
 
 Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                        const Tensor& weight, const Tensor& bias, bool training, double momentum,
                        double eps) {
   return batch_norm_op(x, running_mean, running_var, weight, bias, training, momentum, eps,
-                       /*relu=*/true);
+                       /*relu=*/true, Tensor());
+}
+
+Tensor batch_norm_add_relu(const Tensor& x, const Tensor& residual, const Tensor& running_mean,
+                           const Tensor& running_var, const Tensor& weight, const Tensor& bias,
+                           bool training, double momentum, double eps) {
+  HEED_CHECK(residual.defined(), "batch_norm_add_relu: residual is undefined");
+  return batch_norm_op(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                       /*relu=*/true, residual);
 }
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,

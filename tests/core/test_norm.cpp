@@ -156,6 +156,22 @@ TEST_CASE("batch_norm_relu matches relu(batch_norm) composed (float64)", "[norm]
       }
     }
   }
+  SECTION("with a residual: relu(batch_norm(x) + r), r's gradient included") {
+    Tensor r = randn({5, 6, 4, 7}, kFloat64, &gen);
+    for (bool training : {true, false}) {
+      INFO("training " << training);
+      In inputs{x, w, b, r};
+      auto fused = [&](const In& i) {
+        return batch_norm_add_relu(i[0], i[3], rm.clone(), rv.clone(), i[1], i[2], training, 0.1,
+                                   1e-5);
+      };
+      auto reference = [&](const In& i) {
+        return relu(batch_norm(i[0], rm.clone(), rv.clone(), i[1], i[2], training, 0.1, 1e-5) +
+                    i[3]);
+      };
+      check_fused_matches_reference(fused, reference, inputs, 4);
+    }
+  }
   SECTION("running stats are updated as batch_norm's") {
     Tensor rm1 = rm.clone(), rv1 = rv.clone(), rm2 = rm.clone(), rv2 = rv.clone();
     batch_norm_relu(x, rm1, rv1, w, b, true, 0.1, 1e-5);

@@ -2,7 +2,8 @@
 // task-split sums) against plain two-pass references written out below, on
 // odd shapes (C = 1, 3, 17; S = 1, 7, 49, 70; B = 1), for every instruction
 // set this machine has (IsaCapGuard), float32 and float64, training and
-// eval, running-stat updates included; the same with the fused ReLU.
+// eval, running-stat updates included; the same with the fused ReLU (and
+// residual add).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -182,32 +183,44 @@ TEST_CASE("batch_norm kernels match the two-pass reference on odd shapes, every 
                 check_close(dw, gref.dw, sum_tol, "grad_weight");
                 check_close(db, gref.db, sum_tol, "grad_bias");
 
-                // Fused ReLU: y⁺ = max(y, 0); the gradient flows where y⁺ > 0
-                // (the kernel's own output decides, as its backward does).
-                Tensor yr = empty({B, C, S}, dt), mean2 = empty({C}, dt), invstd2 = empty({C}, dt);
-                Tensor rm2 = rm.clone(), rv2 = rv.clone();
-                be.batch_norm_relu(yr, mean2, invstd2, x, w, b, rm2, rv2, training, 0.1, 1e-5);
-                V yr_ref = values(y);
-                for (double& v : yr_ref) v = std::max(v, 0.0);
-                check_close(yr, yr_ref, tol, "relu output");
-                V dy_masked = values(dy);
-                const V yr_values = values(yr);
-                for (size_t i = 0; i < dy_masked.size(); ++i)
-                  if (!(yr_values[i] > 0)) dy_masked[i] = 0;
-                const GradRef rref =
-                    batch_norm_backward_ref(values(x), dy_masked, B, C, S, values(w), values(mean2),
-                                            values(invstd2), training);
-                Tensor dxr = empty({B, C, S}, dt), dwr = empty({C}, dt), dbr = empty({C}, dt);
-                be.batch_norm_relu_backward(dxr, dwr, dbr, dy, yr, x, w, mean2, invstd2, training);
-                check_close(dxr, rref.dx, tol * 4, "relu grad_input");
-                check_close(dwr, rref.dw, sum_tol, "relu grad_weight");
-                check_close(dbr, rref.db, sum_tol, "relu grad_bias");
-                // Only the affine grads (grad_input not needed), as a first layer's.
-                Tensor dwr2 = empty({C}, dt), dbr2 = empty({C}, dt);
-                be.batch_norm_relu_backward(Tensor(), dwr2, dbr2, dy, yr, x, w, mean2, invstd2,
-                                            training);
-                check_close(dwr2, rref.dw, sum_tol, "relu grad_weight alone");
-                check_close(dbr2, rref.db, sum_tol, "relu grad_bias alone");
+                // Fused ReLU, with and without a residual r: y⁺ = max(y + r, 0);
+                // the gradient flows where y⁺ > 0 (the kernel's own output
+                // decides, as its backward does) and is also r's gradient.
+                for (bool with_residual : {false, true}) {
+                  INFO("residual " << with_residual);
+                  Tensor res = with_residual ? randn({B, C, S}, kFloat64, &gen).to(dt) : Tensor();
+                  Tensor yr = empty({B, C, S}, dt), mean2 = empty({C}, dt),
+                         invstd2 = empty({C}, dt);
+                  Tensor rm2 = rm.clone(), rv2 = rv.clone();
+                  be.batch_norm_relu(yr, mean2, invstd2, x, w, b, res, rm2, rv2, training, 0.1,
+                                     1e-5);
+                  V yr_ref = values(y);
+                  const V res_values = with_residual ? values(res) : V(yr_ref.size(), 0.0);
+                  for (size_t i = 0; i < yr_ref.size(); ++i)
+                    yr_ref[i] = std::max(yr_ref[i] + res_values[i], 0.0);
+                  check_close(yr, yr_ref, tol * 2, "relu output");
+                  V dy_masked = values(dy);
+                  const V yr_values = values(yr);
+                  for (size_t i = 0; i < dy_masked.size(); ++i)
+                    if (!(yr_values[i] > 0)) dy_masked[i] = 0;
+                  const GradRef rref =
+                      batch_norm_backward_ref(values(x), dy_masked, B, C, S, values(w),
+                                              values(mean2), values(invstd2), training);
+                  Tensor dxr = empty({B, C, S}, dt), dwr = empty({C}, dt), dbr = empty({C}, dt);
+                  Tensor drr = with_residual ? empty({B, C, S}, dt) : Tensor();
+                  be.batch_norm_relu_backward(dxr, dwr, dbr, drr, dy, yr, x, w, mean2, invstd2,
+                                              training);
+                  check_close(dxr, rref.dx, tol * 4, "relu grad_input");
+                  check_close(dwr, rref.dw, sum_tol, "relu grad_weight");
+                  check_close(dbr, rref.db, sum_tol, "relu grad_bias");
+                  if (with_residual) check_close(drr, dy_masked, 0, "relu grad_residual");
+                  // Only the affine grads (grad_input not needed), as a first layer's.
+                  Tensor dwr2 = empty({C}, dt), dbr2 = empty({C}, dt);
+                  be.batch_norm_relu_backward(Tensor(), dwr2, dbr2, drr, dy, yr, x, w, mean2,
+                                              invstd2, training);
+                  check_close(dwr2, rref.dw, sum_tol, "relu grad_weight alone");
+                  check_close(dbr2, rref.db, sum_tol, "relu grad_bias alone");
+                }
               }
             }
 }

@@ -97,6 +97,20 @@ TEST_CASE("BatchNorm2d with fuse_relu is relu(BatchNorm2d), state included", "[n
     check_close(fused->weight.grad(), plain->weight.grad(), "grad weight", 1e-5, 1e-6);
     check_close(fused->bias.grad(), plain->bias.grad(), "grad bias", 1e-5, 1e-6);
   }
+  SECTION("forward(x, residual): relu(bn(x) + residual) fused, bn(x) + residual plain") {
+    fused->train();
+    plain->train();
+    Tensor x = randn({3, 4, 5, 5}, kFloat32, &gen), r = randn({3, 4, 5, 5}, kFloat32, &gen);
+    Tensor x1 = x.clone().requires_grad_(), x2 = x.clone().requires_grad_();
+    Tensor r1 = r.clone().requires_grad_(), r2 = r.clone().requires_grad_();
+    Tensor y1 = fused(x1, r1), y2 = relu(plain(x2, r2));
+    CHECK(testing::max_abs_diff(y1, y2) == 0);
+    Tensor gy = randn(y1.shape(), kFloat32, &gen);
+    sum(y1 * gy).backward();
+    sum(y2 * gy).backward();
+    check_close(x1.grad(), x2.grad(), "grad x", 1e-5, 1e-6);
+    CHECK(testing::max_abs_diff(r1.grad(), r2.grad()) == 0);
+  }
   CHECK(testing::max_abs_diff(fused->running_mean, plain->running_mean) == 0);
   CHECK(testing::max_abs_diff(fused->running_var, plain->running_var) == 0);
 }

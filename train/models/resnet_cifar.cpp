@@ -15,7 +15,10 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride
   // bn1 is followed by a ReLU: fused into one op (same state_dict keys).
   bn1 = register_module("bn1", nn::BatchNorm2d(planes, {.fuse_relu = true}));
   conv2 = register_module("conv2", nn::Conv2d(planes, planes, 3, {.padding = 1, .bias = false}));
-  bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+  // Unless attention sits between bn2 and the residual add (Standard),
+  // relu(bn2(·) + shortcut) is one fused op.
+  const bool attention_after_bn2 = attn && position == attention::Position::Standard;
+  bn2 = register_module("bn2", nn::BatchNorm2d(planes, {.fuse_relu = !attention_after_bn2}));
   if (attn) attention = register_module("attention", attn);
 }
 
@@ -32,11 +35,15 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
   const bool att = !attention.is_empty();
   Tensor in = (att && position == Position::Pre) ? attention(x) : x;
   Tensor out = bn1(conv1(in));  // relu(bn1(conv1(in))), fused
-  out = bn2(conv2(out));
-  if (att && position == Position::Standard) out = attention(out);
   Tensor sc = shortcut(x);
   if (att && position == Position::Identity) sc = attention(sc);
-  out = relu(out + sc);
+  if (bn2->options.fuse_relu) {
+    out = bn2(conv2(out), sc);  // relu(bn2(conv2(out)) + sc), fused
+  } else {
+    out = bn2(conv2(out));
+    if (att && position == Position::Standard) out = attention(out);
+    out = relu(out + sc);
+  }
   if (att && position == Position::Post) out = attention(out);
   return out;
 }
