@@ -94,11 +94,13 @@ void moments(const T* x, int64_t n, T shift, double* sum, double* sumsq) {
 }
 
 template <typename T>
-void grad_moments(const T* dy, const T* x, int64_t n, T mean, double* sum_dy, double* sum_dy_xmu) {
-  if (n >= 16) return add_grad_moments(dy, x, n, mean, sum_dy, sum_dy_xmu);
+void grad_moments(const T* dy, const T* x, const T* relu_out, int64_t n, T mean, double* sum_dy,
+                  double* sum_dy_xmu) {
+  if (n >= 16) return add_grad_moments(dy, x, relu_out, n, mean, sum_dy, sum_dy_xmu);
   for (int64_t i = 0; i < n; ++i) {
-    *sum_dy += double(dy[i]);
-    *sum_dy_xmu += double(dy[i]) * double(x[i] - mean);
+    const T g = relu_out && !(relu_out[i] > T(0)) ? T(0) : dy[i];
+    *sum_dy += double(g);
+    *sum_dy_xmu += double(g) * double(x[i] - mean);
   }
 }
 
@@ -238,14 +240,7 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
     std::vector<double> sums(size_t(2 * g.C), 0.0);
     if (gw || gb || (gx && training))
       sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* p) {
-        const T* d = gy + offset;
-        if (ry) {  // the masked run, in a buffer that stays in cache for grad_moments
-          thread_local std::vector<T> masked;
-          masked.resize(size_t(g.S));
-          for (int64_t i = 0; i < g.S; ++i) masked[size_t(i)] = through_relu(d[i], ry[offset + i]);
-          d = masked.data();
-        }
-        grad_moments(d, x + offset, g.S, mean_in[c], s, p);
+        grad_moments(gy + offset, x + offset, ry ? ry + offset : nullptr, g.S, mean_in[c], s, p);
       });
     for (int64_t c = 0; c < g.C; ++c) {
       if (gw) gw[c] = T(sums[size_t(2 * c + 1)] * double(invstd_in[c]));

@@ -24,13 +24,15 @@ void moments_portable(const T* x, int64_t n, T shift, double* sum, double* sumsq
   *sumsq += q;
 }
 
+// relu_out (may be null): dy counts only where relu_out > 0.
 template <typename T>
-void grad_moments_portable(const T* dy, const T* x, int64_t n, T mean, double* sum_dy,
-                           double* sum_dy_xmu) {
+void grad_moments_portable(const T* dy, const T* x, const T* relu_out, int64_t n, T mean,
+                           double* sum_dy, double* sum_dy_xmu) {
   double s = 0, p = 0;
   for (int64_t i = 0; i < n; ++i) {
-    s += double(dy[i]);
-    p += double(dy[i]) * double(x[i] - mean);
+    const T g = relu_out && !(relu_out[i] > T(0)) ? T(0) : dy[i];
+    s += double(g);
+    p += double(g) * double(x[i] - mean);
   }
   *sum_dy += s;
   *sum_dy_xmu += p;
@@ -108,14 +110,27 @@ HEED_TARGET_AVX512 void moments_avx512(const float* x, int64_t n, float shift, d
   *sumsq += hsum(_mm512_add_pd(_mm512_add_pd(q0, q1), _mm512_add_pd(q2, q3)));
 }
 
-HEED_TARGET_AVX512 void grad_moments_avx512(const float* dy, const float* x, int64_t n, float mean,
-                                            double* sum_dy, double* sum_dy_xmu) {
+// dy[i..i+16) as is, or zeroed where relu_out ≤ 0 (Masked).
+template <bool Masked>
+HEED_TARGET_AVX512 inline __m512 load_dy16(const float* dy, const float* relu_out, int64_t i,
+                                           __mmask16 k = 0xFFFF) {
+  const __m512 g = _mm512_maskz_loadu_ps(k, dy + i);
+  if constexpr (!Masked) return g;
+  const __m512 y = _mm512_maskz_loadu_ps(k, relu_out + i);
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), g);
+}
+
+template <bool Masked>
+HEED_TARGET_AVX512 void grad_moments_avx512(const float* dy, const float* x, const float* relu_out,
+                                            int64_t n, float mean, double* sum_dy,
+                                            double* sum_dy_xmu) {
   __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
   __m512d p0 = s0, p1 = s0, p2 = s0, p3 = s0;
   const __m512 m = _mm512_set1_ps(mean);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    const __m512 g0 = _mm512_loadu_ps(dy + i), g1 = _mm512_loadu_ps(dy + i + 16);
+    const __m512 g0 = load_dy16<Masked>(dy, relu_out, i);
+    const __m512 g1 = load_dy16<Masked>(dy, relu_out, i + 16);
     const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), m);
     const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), m);
     const __m512d ga = lo_pd(g0), gb = hi_pd(g0), gc = lo_pd(g1), ge = hi_pd(g1);
@@ -130,7 +145,7 @@ HEED_TARGET_AVX512 void grad_moments_avx512(const float* dy, const float* x, int
   }
   for (; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
-    const __m512 g = _mm512_maskz_loadu_ps(k, dy + i);
+    const __m512 g = load_dy16<Masked>(dy, relu_out, i, k);
     const __m512 d = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + i), m);
     const __m512d ga = lo_pd(g), gb = hi_pd(g);
     s0 = _mm512_add_pd(s0, ga);
@@ -212,14 +227,25 @@ HEED_TARGET_AVX2 void moments_avx2(const float* x, int64_t n, float shift, doubl
   moments_portable(x + i, n - i, shift, sum, sumsq);
 }
 
-HEED_TARGET_AVX2 void grad_moments_avx2(const float* dy, const float* x, int64_t n, float mean,
-                                        double* sum_dy, double* sum_dy_xmu) {
+// dy[i..i+8) as is, or zeroed where relu_out ≤ 0 (Masked).
+template <bool Masked>
+HEED_TARGET_AVX2 inline __m256 load_dy8(const float* dy, const float* relu_out, int64_t i) {
+  const __m256 g = _mm256_loadu_ps(dy + i);
+  if constexpr (!Masked) return g;
+  const __m256 pass = _mm256_cmp_ps(_mm256_loadu_ps(relu_out + i), _mm256_setzero_ps(), _CMP_GT_OQ);
+  return _mm256_and_ps(g, pass);
+}
+
+template <bool Masked>
+HEED_TARGET_AVX2 void grad_moments_avx2(const float* dy, const float* x, const float* relu_out,
+                                        int64_t n, float mean, double* sum_dy, double* sum_dy_xmu) {
   __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
   __m256d p0 = s0, p1 = s0, p2 = s0, p3 = s0;
   const __m256 m = _mm256_set1_ps(mean);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m256 g0 = _mm256_loadu_ps(dy + i), g1 = _mm256_loadu_ps(dy + i + 8);
+    const __m256 g0 = load_dy8<Masked>(dy, relu_out, i);
+    const __m256 g1 = load_dy8<Masked>(dy, relu_out, i + 8);
     const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), m);
     const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), m);
     const __m256d ga = lo_pd(g0), gb = hi_pd(g0), gc = lo_pd(g1), ge = hi_pd(g1);
@@ -234,7 +260,8 @@ HEED_TARGET_AVX2 void grad_moments_avx2(const float* dy, const float* x, int64_t
   }
   *sum_dy += hsum(_mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
   *sum_dy_xmu += hsum(_mm256_add_pd(_mm256_add_pd(p0, p1), _mm256_add_pd(p2, p3)));
-  grad_moments_portable(dy + i, x + i, n - i, mean, sum_dy, sum_dy_xmu);
+  grad_moments_portable(dy + i, x + i, Masked ? relu_out + i : nullptr, n - i, mean, sum_dy,
+                        sum_dy_xmu);
 }
 
 HEED_TARGET_AVX2 void ln_row_sums_avx2(const LnRowGrad<float>& r, double* sum_g, double* sum_g_xhat,
@@ -296,24 +323,26 @@ void add_shifted_moments(const double* x, int64_t n, double shift, double* sum, 
   moments_portable(x, n, shift, sum, sumsq);
 }
 
-void add_grad_moments(const float* dy, const float* x, int64_t n, float mean, double* sum_dy,
-                      double* sum_dy_xmu) {
+void add_grad_moments(const float* dy, const float* x, const float* relu_out, int64_t n, float mean,
+                      double* sum_dy, double* sum_dy_xmu) {
 #if HEED_X86_KERNELS
   switch (cpu_isa()) {
     case Isa::Avx512:
-      return grad_moments_avx512(dy, x, n, mean, sum_dy, sum_dy_xmu);
+      return relu_out ? grad_moments_avx512<true>(dy, x, relu_out, n, mean, sum_dy, sum_dy_xmu)
+                      : grad_moments_avx512<false>(dy, x, nullptr, n, mean, sum_dy, sum_dy_xmu);
     case Isa::Avx2:
-      return grad_moments_avx2(dy, x, n, mean, sum_dy, sum_dy_xmu);
+      return relu_out ? grad_moments_avx2<true>(dy, x, relu_out, n, mean, sum_dy, sum_dy_xmu)
+                      : grad_moments_avx2<false>(dy, x, nullptr, n, mean, sum_dy, sum_dy_xmu);
     case Isa::Scalar:
       break;
   }
 #endif
-  grad_moments_portable(dy, x, n, mean, sum_dy, sum_dy_xmu);
+  grad_moments_portable(dy, x, relu_out, n, mean, sum_dy, sum_dy_xmu);
 }
 
-void add_grad_moments(const double* dy, const double* x, int64_t n, double mean, double* sum_dy,
-                      double* sum_dy_xmu) {
-  grad_moments_portable(dy, x, n, mean, sum_dy, sum_dy_xmu);
+void add_grad_moments(const double* dy, const double* x, const double* relu_out, int64_t n,
+                      double mean, double* sum_dy, double* sum_dy_xmu) {
+  grad_moments_portable(dy, x, relu_out, n, mean, sum_dy, sum_dy_xmu);
 }
 
 void add_layer_norm_row_sums(const LnRowGrad<float>& r, double* sum_g, double* sum_g_xhat,

@@ -22,11 +22,13 @@ namespace heed::cpu {
 void add_shifted_moments(const float* x, int64_t n, float shift, double* sum, double* sumsq);
 void add_shifted_moments(const double* x, int64_t n, double shift, double* sum, double* sumsq);
 
-// sum_dy += Σ dy[i], sum_dy_xmu += Σ dy[i]·(x[i] - mean) over i < n.
-void add_grad_moments(const float* dy, const float* x, int64_t n, float mean, double* sum_dy,
-                      double* sum_dy_xmu);
-void add_grad_moments(const double* dy, const double* x, int64_t n, double mean, double* sum_dy,
-                      double* sum_dy_xmu);
+// sum_dy += Σ dy[i], sum_dy_xmu += Σ dy[i]·(x[i] - mean) over i < n. With
+// relu_out (else null), dy[i] counts only where relu_out[i] > 0: the gradient
+// through a ReLU fused after batch norm.
+void add_grad_moments(const float* dy, const float* x, const float* relu_out, int64_t n, float mean,
+                      double* sum_dy, double* sum_dy_xmu);
+void add_grad_moments(const double* dy, const double* x, const double* relu_out, int64_t n,
+                      double mean, double* sum_dy, double* sum_dy_xmu);
 
 // Layer norm backward over one row: with x̂ = (x - mean)·rstd and g = dy·w
 // (w null: 1), adds Σ g to *sum_g and Σ g·x̂ to *sum_g_xhat, and, where
