@@ -51,6 +51,7 @@ enum class BinaryOp : uint8_t {
   GeluErfBackward, GeluTanhBackward, SiluBackward, HardsigmoidBackward, HardswishBackward,
   SoftplusBackward,  // a = beta, b = threshold
   ClampBackward,     // a = min, b = max: passes grad where min <= x <= max
+  AddRelu,           // relu(a + b), NaN stays NaN: a residual join
   Count
 };
 

@@ -492,6 +492,12 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
         return batch_norm_relu(i[0], rm, rv, i[1], i[2], /*training=*/false);
       });
   reg(
+      "add_relu", "broadcast (B, C, 1, 1) against (B, C, H, W)",
+      [] {
+        return In{in({2, 3, 2, 2}), in({2, 3, 1, 1}, -1, 1, 2)};
+      },
+      [](const In& i) { return add_relu(i[0], i[1]); });
+  reg(
       "batch_norm_add_relu", "training, affine, residual",
       [] {
         return In{in({4, 3, 2, 2}), in({4, 3, 2, 2}, -1, 1, 4), in({3}, 0.5, 1.5, 2),

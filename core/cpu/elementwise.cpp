@@ -295,6 +295,11 @@ void binary_floating(BinaryOp op, const Tensor& out, const Tensor& a_, const Ten
       });
     case BinaryOp::ClampBackward:
       return go([pa, pb](T g, T x) { return x >= pa && x <= pb ? g : T(0); });
+    case BinaryOp::AddRelu:
+      return go([](T x, T y) {
+        const T v = x + y;
+        return v <= T(0) ? T(0) : v;  // NaN stays NaN
+      });
     case BinaryOp::Count:
       break;
   }

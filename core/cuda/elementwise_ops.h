@@ -82,7 +82,8 @@ inline constexpr double kInvSqrt2Pi = 0.39894228040143267794;
   X(HardsigmoidBackward, y > T(-3) && y < T(3) ? x / T(6) : T(0)) \
   X(HardswishBackward, hardswish_backward(x, y))                  \
   X(SoftplusBackward, softplus_backward(x, y, a, b))              \
-  X(ClampBackward, y >= a && y <= b ? x : T(0))
+  X(ClampBackward, y >= a && y <= b ? x : T(0))                   \
+  X(AddRelu, x + y <= T(0) ? T(0) : x + y)
 
 // Binary ops of int64 and bool giving T (x + a * y in int arithmetic, then T).
 #define HEED_CUDA_BINARY_INT_OPS(X) \

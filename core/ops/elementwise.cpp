@@ -61,6 +61,21 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
   return out;
 }
 
+Tensor add_relu(const Tensor& a, const Tensor& b) {
+  ops::check_floating("add_relu", a);
+  ops::check_floating("add_relu", b);
+  Tensor out = binary_forward(BinaryOp::AddRelu, "add_relu", a, b);
+  if (any_requires_grad({&a, &b})) {
+    Tensor y = out.detach();  // y > 0: where the gradient passes
+    record("add_relu", {a, b}, out, [a, b, y](const Tensor& g, const Needs& n) {
+      Tensor gm = binary_forward(BinaryOp::ReluBackward, "add_relu backward", g, y);
+      return std::vector{n[0] ? reduce_grad(gm, a) : Tensor(),
+                         n[1] ? reduce_grad(gm, b) : Tensor()};
+    });
+  }
+  return out;
+}
+
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
   Tensor out = binary_forward(BinaryOp::Sub, "sub", a, b, {alpha, 0});
   if (any_requires_grad({&a, &b}))

@@ -16,6 +16,8 @@ namespace heed {
 // Binary ops broadcast like NumPy. Mixed float32/float64 promote to float64;
 // int64 with a float promotes to the float.
 Tensor add(const Tensor& a, const Tensor& b, double alpha = 1.0);
+// relu(a + b) in one pass (floating types), e.g. a residual join.
+Tensor add_relu(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b, double alpha = 1.0);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 
+#include "support/fixtures.h"
 #include "support/gradcheck_cases.h"
 
 using namespace heed;
@@ -53,6 +54,27 @@ TEST_CASE("relu, relu6 and leaky_relu", "[activation]") {
            {0.2, 0.4, 0.6, 0.8, 5, 6, 7, 8, 9, 10});
   // The default slope is 0.01, as torch.nn.functional.leaky_relu.
   CHECK(leaky_relu(tensor({-2, 3}, kFloat64)).to_vector<double>() == Vec{-0.02, 3});
+}
+
+TEST_CASE("add_relu is relu(a + b): values, NaN, broadcast gradients", "[activation]") {
+  Generator gen(4);
+  for (DType dt : {kFloat32, kFloat64}) {
+    INFO("dtype " << dt);
+    Tensor a = randn({2, 3, 4, 5}, dt, &gen), b = randn({2, 3, 1, 1}, dt, &gen);
+    Tensor a1 = a.clone().requires_grad_(), b1 = b.clone().requires_grad_();
+    Tensor a2 = a.clone().requires_grad_(), b2 = b.clone().requires_grad_();
+    Tensor y1 = add_relu(a1, b1), y2 = relu(a2 + b2);
+    CHECK(max_abs_diff(y1, y2) == 0);
+    Tensor g = randn(y1.shape(), dt, &gen);
+    sum(y1 * g).backward();
+    sum(y2 * g).backward();
+    CHECK(max_abs_diff(a1.grad(), a2.grad()) == 0);
+    CHECK(max_abs_diff(b1.grad(), b2.grad()) < 1e-6);  // both sum the same masked values
+  }
+  Tensor nan = full({3}, std::nan(""), kFloat32);
+  Tensor y = add_relu(nan, tensor({1.0f, -1.0f, 0.0f}));
+  for (float v : y.to_vector<float>()) CHECK(std::isnan(v));
+  CHECK_THROWS_WITH(add_relu(zeros({1}, kInt64), zeros({1}, kInt64)), Catch::Contains("add_relu"));
 }
 
 TEST_CASE("sigmoid and tanh match PyTorch", "[activation]") {

@@ -117,7 +117,8 @@ TEST_CASE("float32 binary rows match float64 for net broadcast patterns", "[poin
                           BinaryOp::GeluErfBackward,
                           BinaryOp::GeluTanhBackward,
                           BinaryOp::SiluBackward,
-                          BinaryOp::LeakyReluBackward};
+                          BinaryOp::LeakyReluBackward,
+                          BinaryOp::AddRelu};
   for (Isa isa : kIsas) {
     IsaCapGuard cap(isa);
     for (BinaryOp op : ops) {

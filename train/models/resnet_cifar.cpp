@@ -42,7 +42,7 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
   } else {
     out = bn2(conv2(out));
     if (att && position == Position::Standard) out = attention(out);
-    out = relu(out + sc);
+    out = add_relu(out, sc);  // relu(out + sc)
   }
   if (att && position == Position::Post) out = attention(out);
   return out;
