@@ -37,6 +37,11 @@ class AttentionModuleImpl : public nn::Module, public MapRecorder {
  public:
   // x (B, C, H, W) -> (B, C, H, W)
   virtual Tensor forward(const Tensor& x) = 0;
+  // relu(forward(x) + residual): the module at the end of a ResNet block's
+  // branch, followed by the residual join. Gating modules (SE, ECA, CBAM)
+  // override it with one fused gate_add_relu op instead of a product, a sum
+  // and a ReLU in passes of their own.
+  virtual Tensor forward(const Tensor& x, const Tensor& residual);
 };
 
 HEED_MODULE(AttentionModule);

@@ -68,15 +68,26 @@ CBAMImpl::CBAMImpl(int64_t in_planes, const CBAMOptions& options)
                                                                     .bn = options.spatial_bn}));
 }
 
-Tensor CBAMImpl::forward(const Tensor& x) {
+std::pair<Tensor, Tensor> CBAMImpl::channel_refined(const Tensor& x) {
   detail::check_feature_map("CBAM", x, in_planes);
   Tensor mc = ca(x);  // (B, C, 1, 1)
   Tensor out = x * mc;
   Tensor ms = sa(out);  // (B, 1, H, W)
   keep_map("channel", mc);
   keep_map("spatial", ms);
+  return {out, ms};
+}
+
+Tensor CBAMImpl::forward(const Tensor& x) {
+  auto [out, ms] = channel_refined(x);
   out = out * ms;
   return options.residual ? out + x : out;
+}
+
+Tensor CBAMImpl::forward(const Tensor& x, const Tensor& residual) {
+  if (options.residual) return AttentionModuleImpl::forward(x, residual);
+  auto [out, ms] = channel_refined(x);
+  return gate_add_relu(out, ms, residual);  // relu(out · ms + residual)
 }
 
 nn::ModuleCost CBAMImpl::cost(const std::vector<Shape>& in, const std::vector<Shape>&) const {

@@ -9,6 +9,8 @@
 //                           .spatial_bias = true});             // EA's CBAMBlock
 #pragma once
 
+#include <utility>
+
 #include "attention/attention_module.h"
 #include "nn/batchnorm.h"
 #include "nn/conv.h"
@@ -77,12 +79,17 @@ class CBAMImpl : public AttentionModuleImpl {
   CBAMImpl(int64_t in_planes, int64_t ratio, int64_t kernel_size = 7)
       : CBAMImpl(in_planes, CBAMOptions{.ratio = ratio, .kernel_size = kernel_size}) {}
   Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x, const Tensor& residual) override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
   int64_t in_planes;
   CBAMOptions options;
   ChannelAttention ca{nullptr};
   SpatialAttention sa{nullptr};
+
+ private:
+  // x · channel gate, and the spatial gate computed from it (maps kept).
+  std::pair<Tensor, Tensor> channel_refined(const Tensor& x);
 };
 HEED_MODULE(CBAM);
 

@@ -25,12 +25,20 @@ ECAAttentionImpl::ECAAttentionImpl(int64_t channel, const ECAAttentionOptions& o
 }
 
 Tensor ECAAttentionImpl::forward(const Tensor& x) {
+  return x * gate(x);
+}
+
+Tensor ECAAttentionImpl::forward(const Tensor& x, const Tensor& residual) {
+  return gate_add_relu(x, gate(x), residual);
+}
+
+Tensor ECAAttentionImpl::gate(const Tensor& x) {
   detail::check_feature_map("ECAAttention", x, channel);
   const int64_t B = x.size(0);
   Tensor y = mean(x, {2, 3}).view({B, 1, channel});  // (B, 1, C)
   y = sigmoid(conv(y)).view({B, channel, 1, 1});     // (B, C, 1, 1)
   keep_map("channel", y);
-  return x * y;
+  return y;
 }
 
 std::string ECAAttentionImpl::extra_repr() const {

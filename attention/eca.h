@@ -31,11 +31,15 @@ class ECAAttentionImpl : public AttentionModuleImpl {
   ECAAttentionImpl(int64_t channel, int64_t k_size)
       : ECAAttentionImpl(channel, ECAAttentionOptions{.k_size = k_size}) {}
   Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x, const Tensor& residual) override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
   int64_t channel, k_size;
   ECAAttentionOptions options;
   nn::Conv1d conv{nullptr};
+
+ private:
+  Tensor gate(const Tensor& x);  // (B, C, 1, 1), kept as map "channel"
 };
 HEED_MODULE(ECAAttention);
 

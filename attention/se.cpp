@@ -35,6 +35,14 @@ SEAttentionImpl::SEAttentionImpl(int64_t channel, const SEAttentionOptions& opti
 }
 
 Tensor SEAttentionImpl::forward(const Tensor& x) {
+  return x * gate(x);
+}
+
+Tensor SEAttentionImpl::forward(const Tensor& x, const Tensor& residual) {
+  return gate_add_relu(x, gate(x), residual);
+}
+
+Tensor SEAttentionImpl::gate(const Tensor& x) {
   detail::check_feature_map("SEAttention", x, channel);
   const int64_t B = x.size(0);
   Tensor s;  // (B, C, 1, 1)
@@ -46,7 +54,7 @@ Tensor SEAttentionImpl::forward(const Tensor& x) {
     s = fc(z).view({B, channel, 1, 1});
   }
   keep_map("channel", s);
-  return x * s;
+  return s;
 }
 
 std::string SEAttentionImpl::extra_repr() const {

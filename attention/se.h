@@ -39,6 +39,7 @@ class SEAttentionImpl : public AttentionModuleImpl {
   SEAttentionImpl(int64_t channel, int64_t reduction)
       : SEAttentionImpl(channel, SEAttentionOptions{.reduction = reduction}) {}
   Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x, const Tensor& residual) override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
 
@@ -46,6 +47,9 @@ class SEAttentionImpl : public AttentionModuleImpl {
   SEAttentionOptions options;
   nn::Sequential fc{nullptr};             // Linear, ReLU, Linear, Sigmoid (default form)
   nn::Conv2d fc1{nullptr}, fc2{nullptr};  // conv form
+
+ private:
+  Tensor gate(const Tensor& x);  // s (B, C, 1, 1), kept as map "channel"
 };
 HEED_MODULE(SEAttention);
 

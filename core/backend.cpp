@@ -47,6 +47,35 @@ void Backend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor& g
                       save_invstd, training);
 }
 
+namespace {
+
+// The dims a gate is broadcast over in x: its gradient sums over them.
+std::vector<int64_t> broadcast_dims(const Tensor& gate, const Tensor& x) {
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (gate.size(d) == 1 && x.size(d) != 1) dims.push_back(d);
+  return dims;
+}
+
+}  // namespace
+
+void Backend::gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& gate,
+                            const Tensor& residual) {
+  binary(BinaryOp::Mul, out, x, gate.expand(x.shape()), {1, 0});
+  binary(BinaryOp::AddRelu, out, out, residual, {1, 0});
+}
+
+void Backend::gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_gate,
+                                     const Tensor& grad_residual, const Tensor& grad_out,
+                                     const Tensor& out, const Tensor& x, const Tensor& gate) {
+  Tensor gm = grad_residual.defined()
+                  ? grad_residual
+                  : empty(grad_out.shape(), {grad_out.dtype(), grad_out.device()});
+  binary(BinaryOp::ReluBackward, gm, grad_out, out, {});
+  if (grad_x.defined()) binary(BinaryOp::Mul, grad_x, gm, gate.expand(x.shape()), {1, 0});
+  if (grad_gate.defined()) sum_of_products(grad_gate, gm, x, broadcast_dims(gate, x));
+}
+
 Allocator& allocator_for(Device device) {
   if (device.is_cpu()) return cpu::cpu_allocator();
   return cuda::allocator(device.index);

@@ -220,6 +220,19 @@ class Backend {
                                         const Tensor& input, const Tensor& weight,
                                         const Tensor& save_mean, const Tensor& save_invstd,
                                         bool training);
+  // out = relu(x · gate + residual): an attention gate followed by a ResNet
+  // block's residual join. x, residual, out (B, C, H, W) contiguous; gate
+  // (B, C, 1, 1) (channel) or (B, 1, H, W) (spatial), contiguous. The default
+  // multiplies, then runs AddRelu in place.
+  virtual void gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& gate,
+                             const Tensor& residual);
+  // Its backward, given `out`: gm = grad_out where out > 0 is the residual's
+  // gradient (grad_residual, may be undefined), grad_x = gm · gate and
+  // grad_gate = Σ gm · x over the gate's broadcast dims (either may be
+  // undefined). The default composes ReluBackward, Mul and sum_of_products.
+  virtual void gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_gate,
+                                      const Tensor& grad_residual, const Tensor& grad_out,
+                                      const Tensor& out, const Tensor& x, const Tensor& gate);
   // Layer norm over the trailing `normalized` elements of each row.
   virtual void layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,
                           const Tensor& input, const Tensor& weight, const Tensor& bias,

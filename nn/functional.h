@@ -12,6 +12,7 @@ namespace heed::nn::functional {
 
 // activations
 using ::heed::add_relu;
+using ::heed::gate_add_relu;
 using ::heed::gelu;
 using ::heed::hardsigmoid;
 using ::heed::hardswish;

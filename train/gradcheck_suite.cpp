@@ -498,6 +498,18 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
       },
       [](const In& i) { return add_relu(i[0], i[1]); });
   reg(
+      "gate_add_relu", "channel gate (B, C, 1, 1)",
+      [] {
+        return In{in({2, 3, 2, 3}), in({2, 3, 1, 1}, 0.2, 1, 2), in({2, 3, 2, 3}, -1, 1, 3)};
+      },
+      [](const In& i) { return gate_add_relu(i[0], i[1], i[2]); });
+  reg(
+      "gate_add_relu", "spatial gate (B, 1, H, W)",
+      [] {
+        return In{in({2, 3, 2, 3}), in({2, 1, 2, 3}, 0.2, 1, 2), in({2, 3, 2, 3}, -1, 1, 3)};
+      },
+      [](const In& i) { return gate_add_relu(i[0], i[1], i[2]); });
+  reg(
       "batch_norm_add_relu", "training, affine, residual",
       [] {
         return In{in({4, 3, 2, 2}), in({4, 3, 2, 2}, -1, 1, 4), in({3}, 0.5, 1.5, 2),

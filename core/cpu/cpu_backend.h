@@ -79,6 +79,11 @@ class CpuBackend final : public Backend {
                                 const Tensor& grad_out, const Tensor& output, const Tensor& input,
                                 const Tensor& weight, const Tensor& save_mean,
                                 const Tensor& save_invstd, bool training) override;
+  void gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& gate,
+                     const Tensor& residual) override;
+  void gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_gate,
+                              const Tensor& grad_residual, const Tensor& grad_out,
+                              const Tensor& out, const Tensor& x, const Tensor& gate) override;
   void layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,
                   const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t normalized,
                   double eps) override;

@@ -76,6 +76,39 @@ Tensor add_relu(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+Tensor gate_add_relu(const Tensor& x, const Tensor& gate, const Tensor& residual) {
+  const char* name = "gate_add_relu";
+  ops::check_same_device(name, {&x, &gate, &residual});
+  ops::check_floating(name, x);
+  HEED_CHECK(x.dim() == 4, name, ": expected x of shape (B, C, H, W), got ", shape_str(x.shape()));
+  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const bool channel_gate = gate.shape() == Shape{B, C, 1, 1};
+  const bool spatial_gate = gate.shape() == Shape{B, 1, H, W};
+  HEED_CHECK(channel_gate || spatial_gate, name, ": gate has shape ", shape_str(gate.shape()),
+             ", expected (", B, ", ", C, ", 1, 1) or (", B, ", 1, ", H, ", ", W,
+             ") for x of shape ", shape_str(x.shape()));
+  HEED_CHECK(residual.shape() == x.shape(), name, ": residual has shape ",
+             shape_str(residual.shape()), " but x has shape ", shape_str(x.shape()));
+  HEED_CHECK(gate.dtype() == x.dtype() && residual.dtype() == x.dtype(), name, ": x is ", x.dtype(),
+             " but gate is ", gate.dtype(), " and residual ", residual.dtype());
+  Tensor xc = ops::contiguous_data(x.detach());
+  Tensor gc = ops::contiguous_data(gate.detach());
+  Tensor rc = ops::contiguous_data(residual.detach());
+  Tensor out = empty(x.shape(), {x.dtype(), x.device()});
+  backend_of(out).gate_add_relu(out, xc, gc, rc);
+  if (any_requires_grad({&x, &gate, &residual})) {
+    Tensor y = out.detach();  // y > 0: where the gradient passes
+    record(name, {x, gate, residual}, out, [xc, gc, y](const Tensor& g, const Needs& n) {
+      Tensor gx = n[0] ? empty_like(xc) : Tensor();
+      Tensor gg = n[1] ? empty_like(gc) : Tensor();
+      Tensor gr = n[2] ? empty_like(xc) : Tensor();
+      backend_of(g).gate_add_relu_backward(gx, gg, gr, ops::contiguous_data(g), y, xc, gc);
+      return std::vector{gx, gg, gr};
+    });
+  }
+  return out;
+}
+
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
   Tensor out = binary_forward(BinaryOp::Sub, "sub", a, b, {alpha, 0});
   if (any_requires_grad({&a, &b}))

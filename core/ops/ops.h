@@ -18,6 +18,9 @@ namespace heed {
 Tensor add(const Tensor& a, const Tensor& b, double alpha = 1.0);
 // relu(a + b) in one pass (floating types), e.g. a residual join.
 Tensor add_relu(const Tensor& a, const Tensor& b);
+// relu(x · gate + residual) in one pass: an attention gate, channel
+// (B, C, 1, 1) or spatial (B, 1, H, W), then a residual join; x (B, C, H, W).
+Tensor gate_add_relu(const Tensor& x, const Tensor& gate, const Tensor& residual);
 Tensor sub(const Tensor& a, const Tensor& b, double alpha = 1.0);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);

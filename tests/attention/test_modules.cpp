@@ -43,6 +43,36 @@ TEST_CASE("placeable modules keep their maps only when asked", "[attention][maps
   }
 }
 
+TEST_CASE("forward(x, residual) is relu(forward(x) + residual), gates fused or not",
+          "[attention]") {
+  Tensor x = randn({2, 16, 6, 5}), r = randn({2, 16, 6, 5});
+  std::vector<std::pair<std::string, AttentionModule>> modules = {
+      {"se (fused channel gate)", AttentionModule(SEAttention(16, {.reduction = 4}).ptr())},
+      {"eca (fused channel gate)", AttentionModule(ECAAttention(16).ptr())},
+      {"cbam (fused spatial gate)", AttentionModule(CBAM(16, {.ratio = 4}).ptr())},
+      {"cbam residual (default)", AttentionModule(CBAM(16, {.ratio = 4, .residual = true}).ptr())},
+      {"coordatt (default)", AttentionModule(CoordAttention(16).ptr())},
+  };
+  for (auto& [name, m] : modules) {
+    INFO(name);
+    Tensor x1 = x.clone().requires_grad_(), x2 = x.clone().requires_grad_();
+    Tensor r1 = r.clone().requires_grad_(), r2 = r.clone().requires_grad_();
+    m->zero_grad();
+    Tensor y1 = m(x1, r1);
+    sum(y1 * x).backward();
+    std::vector<Tensor> g1;
+    for (const Tensor& p : m->parameters()) g1.push_back(p.grad().clone());
+    m->zero_grad();
+    Tensor y2 = relu(m(x2) + r2);
+    sum(y2 * x).backward();
+    CHECK(max(abs(y1 - y2)).item() <= 1e-5);
+    CHECK(max(abs(x1.grad() - x2.grad())).item() <= 1e-4);
+    CHECK(max(abs(r1.grad() - r2.grad())).item() <= 1e-6);
+    size_t i = 0;
+    for (const Tensor& p : m->parameters()) CHECK(max(abs(g1[i++] - p.grad())).item() <= 1e-4);
+  }
+}
+
 TEST_CASE("sequence modules keep attention weights when asked", "[attention][maps]") {
   ScaledDotProductAttention sdpa(8, 4, 4, 2);
   sdpa->set_keep_maps(true);

@@ -77,6 +77,45 @@ TEST_CASE("add_relu is relu(a + b): values, NaN, broadcast gradients", "[activat
   CHECK_THROWS_WITH(add_relu(zeros({1}, kInt64), zeros({1}, kInt64)), Catch::Contains("add_relu"));
 }
 
+TEST_CASE("gate_add_relu is relu(x * gate + residual), channel and spatial gates", "[activation]") {
+  Generator gen(6);
+  for (DType dt : {kFloat64, kFloat32}) {
+    for (bool channel : {true, false}) {
+      INFO("dtype " << dt << " channel gate " << channel);
+      // 40 values per run: the vector body and a tail.
+      Tensor x = randn({3, 4, 5, 8}, dt, &gen), r = randn({3, 4, 5, 8}, dt, &gen);
+      Tensor gate = rand(channel ? Shape{3, 4, 1, 1} : Shape{3, 1, 5, 8}, dt, &gen);
+      std::vector<Tensor> a, b;
+      for (const Tensor& t : {x, gate, r}) {
+        a.push_back(t.clone().requires_grad_());
+        b.push_back(t.clone().requires_grad_());
+      }
+      Tensor y1 = gate_add_relu(a[0], a[1], a[2]), y2 = relu(b[0] * b[1] + b[2]);
+      // One fused multiply-add against a rounded product: an ulp apart at most.
+      const double tol = dt == kFloat64 ? 1e-12 : 1e-5;
+      CHECK(max_abs_diff(y1, y2) <= tol);
+      Tensor g = randn(y1.shape(), dt, &gen);
+      sum(y1 * g).backward();
+      sum(y2 * g).backward();
+      for (int i = 0; i < 3; ++i) {
+        INFO("input " << i);
+        CHECK(max_abs_diff(a[size_t(i)].grad(), b[size_t(i)].grad()) <= tol * 10);
+      }
+    }
+  }
+  SECTION("non-contiguous inputs, NaN, and clear errors") {
+    Tensor x = randn({2, 3, 4, 4}).transpose(2, 3), r = randn({2, 3, 4, 4});
+    Tensor gate = rand({2, 3, 1, 1});
+    CHECK(max_abs_diff(gate_add_relu(x, gate, r), relu(x * gate + r)) <= 1e-6);
+    Tensor nan = full({2, 3, 4, 4}, std::nan(""));
+    for (float v : gate_add_relu(nan, gate, r).to_vector<float>()) CHECK(std::isnan(v));
+    CHECK_THROWS_WITH(gate_add_relu(randn({2, 3, 4, 4}), rand({2, 3, 4, 1}), r),
+                      Catch::Contains("gate has shape [2, 3, 4, 1]"));
+    CHECK_THROWS_WITH(gate_add_relu(randn({2, 3, 4, 4}), gate, randn({2, 3, 4, 5})),
+                      Catch::Contains("residual has shape"));
+  }
+}
+
 TEST_CASE("sigmoid and tanh match PyTorch", "[activation]") {
   // torch.sigmoid / torch.tanh, float64.
   check_op([](const Tensor& x) { return sigmoid(x); },

@@ -144,7 +144,10 @@ TEST_CASE("Each position wires the module as the SE paper's integration study",
         expected = relu(branch(x) + b->attention(x));
         break;
     }
-    CHECK(max(abs(b(x) - expected)).item() == 0.0);
+    // Standard fuses x·gate + shortcut into one op, whose multiply-add may
+    // round once where the composed ops round twice.
+    const double tol = pos == Position::Standard ? 1e-6 : 0.0;
+    CHECK(max(abs(b(x) - expected)).item() <= tol);
   }
 }
 

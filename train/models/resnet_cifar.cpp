@@ -40,9 +40,11 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
   if (bn2->options.fuse_relu) {
     out = bn2(conv2(out), sc);  // relu(bn2(conv2(out)) + sc), fused
   } else {
+    // Attention between bn2 and the join (Standard): relu(attention(out) +
+    // sc), gating modules fuse the gate with the join. While maps are
+    // recorded, the module runs alone so its hooks see its own output.
     out = bn2(conv2(out));
-    if (att && position == Position::Standard) out = attention(out);
-    out = add_relu(out, sc);  // relu(out + sc)
+    out = attention->keeps_maps() ? add_relu(attention(out), sc) : attention(out, sc);
   }
   if (att && position == Position::Post) out = attention(out);
   return out;

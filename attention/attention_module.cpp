@@ -1,0 +1,9 @@
+#include "attention/attention_module.h"
+
+namespace heed::attention {
+
+Tensor AttentionModuleImpl::forward(const Tensor& x, const Tensor& residual) {
+  return add_relu(forward(x), residual);
+}
+
+}  // namespace heed::attention
