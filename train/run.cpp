@@ -25,17 +25,36 @@ namespace fs = std::filesystem;
 
 // ------------------------------------------------------------------ config
 
-#define HEED_RUN_FIELDS(X)                                                                       \
-  X(model)                                                                                       \
-  X(attention)                                                                                   \
-  X(width)                                                                                       \
-  X(dataset)                                                                                     \
-  X(data_dir)                                                                                    \
-  X(image_size)                                                                                  \
-  X(epochs)                                                                                      \
-  X(batch_size) X(optimizer) X(lr) X(momentum) X(weight_decay) X(schedule) X(label_smoothing)    \
-      X(clip_grad) X(ema) X(augment) X(workers) X(threads) X(seed) X(max_batches) X(train_limit) \
-          X(test_limit) X(out) X(progress)
+// One field per line, kept out of clang-format, which reflows this list
+// differently on every run.
+// clang-format off
+#define HEED_RUN_FIELDS(X) \
+  X(model) \
+  X(attention) \
+  X(width) \
+  X(dataset) \
+  X(data_dir) \
+  X(image_size) \
+  X(epochs) \
+  X(batch_size) \
+  X(optimizer) \
+  X(lr) \
+  X(momentum) \
+  X(weight_decay) \
+  X(schedule) \
+  X(label_smoothing) \
+  X(clip_grad) \
+  X(ema) \
+  X(augment) \
+  X(workers) \
+  X(threads) \
+  X(seed) \
+  X(max_batches) \
+  X(train_limit) \
+  X(test_limit) \
+  X(out) \
+  X(progress)
+// clang-format on
 
 nlohmann::json RunConfig::to_json() const {
   nlohmann::json j;
