@@ -29,8 +29,10 @@ void Backend::batch_norm_relu(const Tensor& out, const Tensor& save_mean, const 
                               double eps) {
   batch_norm(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var, training,
              momentum, eps);
-  if (residual.defined()) binary(BinaryOp::Add, out, out, residual, {1, 0});
-  unary(UnaryOp::Relu, out, out, {});
+  if (residual.defined())
+    binary(BinaryOp::AddRelu, out, out, residual, {});
+  else
+    unary(UnaryOp::Relu, out, out, {});
 }
 
 void Backend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor& grad_weight,
@@ -39,10 +41,7 @@ void Backend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor& g
                                        const Tensor& input, const Tensor& weight,
                                        const Tensor& save_mean, const Tensor& save_invstd,
                                        bool training) {
-  Tensor masked = grad_residual.defined()
-                      ? grad_residual
-                      : empty(grad_out.shape(), {grad_out.dtype(), grad_out.device()});
-  binary(BinaryOp::ReluBackward, masked, grad_out, output, {});
+  Tensor masked = grad_through_relu(grad_out, output, grad_residual);
   batch_norm_backward(grad_input, grad_weight, grad_bias, masked, input, weight, save_mean,
                       save_invstd, training);
 }
@@ -68,12 +67,17 @@ void Backend::gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& ga
 void Backend::gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_gate,
                                      const Tensor& grad_residual, const Tensor& grad_out,
                                      const Tensor& out, const Tensor& x, const Tensor& gate) {
-  Tensor gm = grad_residual.defined()
-                  ? grad_residual
-                  : empty(grad_out.shape(), {grad_out.dtype(), grad_out.device()});
-  binary(BinaryOp::ReluBackward, gm, grad_out, out, {});
+  Tensor gm = grad_through_relu(grad_out, out, grad_residual);
   if (grad_x.defined()) binary(BinaryOp::Mul, grad_x, gm, gate.expand(x.shape()), {1, 0});
   if (grad_gate.defined()) sum_of_products(grad_gate, gm, x, broadcast_dims(gate, x));
+}
+
+Tensor Backend::grad_through_relu(const Tensor& grad_out, const Tensor& output,
+                                  const Tensor& into) {
+  Tensor masked =
+      into.defined() ? into : empty(grad_out.shape(), {grad_out.dtype(), grad_out.device()});
+  binary(BinaryOp::ReluBackward, masked, grad_out, output, {});
+  return masked;
 }
 
 Allocator& allocator_for(Device device) {

@@ -265,6 +265,12 @@ class Backend {
   virtual void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                            const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq,
                            const AdamUpdate& args) = 0;
+
+ protected:
+  // grad_out where output > 0, else 0: the backward of a ReLU fused at the
+  // end of an op, given that op's output. Written to `into` when defined,
+  // else to a new tensor; returned.
+  Tensor grad_through_relu(const Tensor& grad_out, const Tensor& output, const Tensor& into);
 };
 
 // The backend for a device; throws when that device is not compiled in or absent.

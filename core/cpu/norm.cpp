@@ -335,8 +335,8 @@ void CpuBackend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor
                                     save_mean, save_invstd, training, output);
   // The residual's gradient is the masked one: written once, then read as
   // batch norm's grad_out.
-  binary(BinaryOp::ReluBackward, grad_residual, grad_out, output, {});
-  batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_residual, input, weight,
+  batch_norm_backward_impl(grad_input, grad_weight, grad_bias,
+                           grad_through_relu(grad_out, output, grad_residual), input, weight,
                            save_mean, save_invstd, training, Tensor());
 }
 
