@@ -275,9 +275,10 @@ void weight_grad_images(const Problem& pr, const float* gy, const float* x, int6
 bool cout_forward_supported(const ConvShape& s) {
 #if HEED_X86_KERNELS
   // Small outputs only: from 32×32 on, the shifted-tap layout wastes little
-  // and its wider tiles win.
+  // and its wider tiles win. The output channels fill 16-wide vectors, so
+  // with fewer than 8 (CBAM's 2→1 spatial conv) most lanes would be padding.
   return cpu_isa() == Isa::Avx512 && s.sh == s.sw && (s.sh == 1 || s.sh == 2) && s.dh == 1 &&
-         s.dw == 1 && s.OW <= 16 && shifted_supported(s);
+         s.dw == 1 && s.OW <= 16 && s.O >= 8 && shifted_supported(s);
 #else
   (void)s;
   return false;
@@ -290,7 +291,9 @@ bool cout_backward_weight_supported(const ConvShape& s) {
 
 bool cout_backward_input_supported(const ConvShape& s) {
   // The flipped convolution needs stride 1 and padding ≤ kernel - 1.
-  return cout_forward_supported(s) && s.sh == 1 && s.W <= 16 && s.ph < s.KH && s.pw < s.KW;
+  // Its vectors hold input channels, hence the same lane rule on C.
+  return cout_forward_supported(s) && s.sh == 1 && s.W <= 16 && s.C >= 8 && s.ph < s.KH &&
+         s.pw < s.KW;
 }
 
 void cout_forward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y) {
