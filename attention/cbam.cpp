@@ -45,12 +45,15 @@ SpatialAttentionImpl::SpatialAttentionImpl(int64_t kernel_size,
 }
 
 Tensor SpatialAttentionImpl::forward(const Tensor& x) {
+  return forward(x, Tensor());
+}
+
+Tensor SpatialAttentionImpl::forward(const Tensor& x, const Tensor& channel_gate) {
   HEED_CHECK(x.dim() == 4, "SpatialAttention: expected a (B, C, H, W) input, got shape ",
              shape_str(x.shape()));
-  Tensor avg = mean(x, {1}, /*keepdim=*/true);                           // (B, 1, H, W)
-  Tensor mx = max(x, 1, /*keepdim=*/true).first;                         // (B, 1, H, W)
-  Tensor d = options.max_first ? cat({mx, avg}, 1) : cat({avg, mx}, 1);  // (B, 2, H, W)
-  Tensor s = conv1(d);                                                   // (B, 1, H, W)
+  // [mean; max] (or [max; mean]) over the channels of x · channel_gate, one op.
+  Tensor d = channel_mean_max(x, channel_gate, options.max_first);  // (B, 2, H, W)
+  Tensor s = conv1(d);                                              // (B, 1, H, W)
   return sigmoid(bn.is_empty() ? s : bn(s));
 }
 
@@ -68,26 +71,27 @@ CBAMImpl::CBAMImpl(int64_t in_planes, const CBAMOptions& options)
                                                                     .bn = options.spatial_bn}));
 }
 
-std::pair<Tensor, Tensor> CBAMImpl::channel_refined(const Tensor& x) {
+std::pair<Tensor, Tensor> CBAMImpl::gates(const Tensor& x) {
   detail::check_feature_map("CBAM", x, in_planes);
   Tensor mc = ca(x);  // (B, C, 1, 1)
-  Tensor out = x * mc;
-  Tensor ms = sa(out);  // (B, 1, H, W)
+  // The spatial gate of x · mc, without x · mc: sa's descriptor scales as it
+  // reads.
+  Tensor ms = sa(x, mc);  // (B, 1, H, W)
   keep_map("channel", mc);
   keep_map("spatial", ms);
-  return {out, ms};
+  return {mc, ms};
 }
 
 Tensor CBAMImpl::forward(const Tensor& x) {
-  auto [out, ms] = channel_refined(x);
-  out = out * ms;
+  auto [mc, ms] = gates(x);
+  Tensor out = x * mc * ms;
   return options.residual ? out + x : out;
 }
 
 Tensor CBAMImpl::forward(const Tensor& x, const Tensor& residual) {
   if (options.residual) return AttentionModuleImpl::forward(x, residual);
-  auto [out, ms] = channel_refined(x);
-  return gate_add_relu(out, ms, residual);  // relu(out · ms + residual)
+  auto [mc, ms] = gates(x);
+  return gates_add_relu(x, mc, ms, residual);  // relu(x · mc · ms + residual)
 }
 
 nn::ModuleCost CBAMImpl::cost(const std::vector<Shape>& in, const std::vector<Shape>&) const {

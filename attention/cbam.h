@@ -47,6 +47,9 @@ class SpatialAttentionImpl : public nn::Module {
   explicit SpatialAttentionImpl(int64_t kernel_size = 7,
                                 const SpatialAttentionOptions& options = {});
   Tensor forward(const Tensor& x);
+  // The gate of x · channel_gate (B, C, 1, 1) without that product (CBAM);
+  // an undefined channel_gate gives forward(x).
+  Tensor forward(const Tensor& x, const Tensor& channel_gate);
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
   int64_t kernel_size;
   SpatialAttentionOptions options;
@@ -88,8 +91,8 @@ class CBAMImpl : public AttentionModuleImpl {
   SpatialAttention sa{nullptr};
 
  private:
-  // x · channel gate, and the spatial gate computed from it (maps kept).
-  std::pair<Tensor, Tensor> channel_refined(const Tensor& x);
+  // The channel gate and the spatial gate of x · channel gate (maps kept).
+  std::pair<Tensor, Tensor> gates(const Tensor& x);
 };
 HEED_MODULE(CBAM);
 

@@ -58,18 +58,82 @@ std::vector<int64_t> broadcast_dims(const Tensor& gate, const Tensor& x) {
 
 }  // namespace
 
-void Backend::gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& gate,
-                            const Tensor& residual) {
-  binary(BinaryOp::Mul, out, x, gate.expand(x.shape()), {1, 0});
+void Backend::gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& channel_gate,
+                            const Tensor& spatial_gate, const Tensor& residual) {
+  const Tensor& first = channel_gate.defined() ? channel_gate : spatial_gate;
+  binary(BinaryOp::Mul, out, x, first.expand(x.shape()), {1, 0});
+  if (channel_gate.defined() && spatial_gate.defined())
+    binary(BinaryOp::Mul, out, out, spatial_gate.expand(x.shape()), {1, 0});
   binary(BinaryOp::AddRelu, out, out, residual, {1, 0});
 }
 
-void Backend::gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_gate,
-                                     const Tensor& grad_residual, const Tensor& grad_out,
-                                     const Tensor& out, const Tensor& x, const Tensor& gate) {
+void Backend::gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_channel_gate,
+                                     const Tensor& grad_spatial_gate, const Tensor& grad_residual,
+                                     const Tensor& grad_out, const Tensor& out, const Tensor& x,
+                                     const Tensor& channel_gate, const Tensor& spatial_gate) {
+  const Tensor& cg = channel_gate;
+  const Tensor& sg = spatial_gate;
   Tensor gm = grad_through_relu(grad_out, out, grad_residual);
-  if (grad_x.defined()) binary(BinaryOp::Mul, grad_x, gm, gate.expand(x.shape()), {1, 0});
-  if (grad_gate.defined()) sum_of_products(grad_gate, gm, x, broadcast_dims(gate, x));
+  // gu: the gradient of u = x · channel_gate.
+  Tensor gu = gm;
+  if (sg.defined() && (grad_x.defined() || grad_channel_gate.defined())) {
+    gu = empty(x.shape(), {x.dtype(), x.device()});
+    binary(BinaryOp::Mul, gu, gm, sg.expand(x.shape()), {1, 0});
+  }
+  if (grad_x.defined()) {
+    if (cg.defined())
+      binary(BinaryOp::Mul, grad_x, gu, cg.expand(x.shape()), {1, 0});
+    else
+      copy(grad_x, gu);
+  }
+  if (grad_channel_gate.defined()) sum_of_products(grad_channel_gate, gu, x, broadcast_dims(cg, x));
+  if (grad_spatial_gate.defined()) {
+    Tensor u = x;
+    if (cg.defined()) {
+      u = empty(x.shape(), {x.dtype(), x.device()});
+      binary(BinaryOp::Mul, u, x, cg.expand(x.shape()), {1, 0});
+    }
+    sum_of_products(grad_spatial_gate, gm, u, broadcast_dims(sg, x));
+  }
+}
+
+void Backend::channel_mean_max(const Tensor& out, const Tensor& argmax, const Tensor& x,
+                               const Tensor& gate, bool max_first) {
+  Tensor u = x;
+  if (gate.defined()) {
+    u = empty(x.shape(), {x.dtype(), x.device()});
+    binary(BinaryOp::Mul, u, x, gate.expand(x.shape()), {1, 0});
+  }
+  const Shape plane{x.size(0), 1, x.size(2), x.size(3)};
+  Tensor mean = empty(plane, {x.dtype(), x.device()});
+  Tensor max = empty(plane, {x.dtype(), x.device()});
+  reduce(ReduceOp::Sum, mean, u, {1});
+  unary(UnaryOp::MulScalar, mean, mean, {1.0 / double(x.size(1)), 0});
+  reduce_with_index(ReduceOp::Max, max, argmax, u, 1);
+  copy(out.narrow(1, max_first ? 1 : 0, 1), mean);
+  copy(out.narrow(1, max_first ? 0 : 1, 1), max);
+}
+
+void Backend::channel_mean_max_backward(const Tensor& grad_x, const Tensor& grad_gate,
+                                        const Tensor& grad_out, const Tensor& argmax,
+                                        const Tensor& x, const Tensor& gate, bool max_first) {
+  const Shape plane{x.size(0), 1, x.size(2), x.size(3)};
+  Tensor grad_mean = empty(plane, {x.dtype(), x.device()});
+  Tensor grad_max = empty(plane, {x.dtype(), x.device()});
+  copy(grad_mean, grad_out.narrow(1, max_first ? 1 : 0, 1));
+  copy(grad_max, grad_out.narrow(1, max_first ? 0 : 1, 1));
+  unary(UnaryOp::MulScalar, grad_mean, grad_mean, {1.0 / double(x.size(1)), 0});
+  // t: the gradient of u = x · gate.
+  Tensor t = empty(x.shape(), {x.dtype(), x.device()});
+  copy(t, grad_mean.expand(x.shape()));
+  scatter_add(t, 1, argmax, grad_max);
+  if (grad_x.defined()) {
+    if (gate.defined())
+      binary(BinaryOp::Mul, grad_x, t, gate.expand(x.shape()), {1, 0});
+    else
+      copy(grad_x, t);
+  }
+  if (grad_gate.defined()) sum_of_products(grad_gate, t, x, broadcast_dims(gate, x));
 }
 
 Tensor Backend::grad_through_relu(const Tensor& grad_out, const Tensor& output,

@@ -220,19 +220,35 @@ class Backend {
                                         const Tensor& input, const Tensor& weight,
                                         const Tensor& save_mean, const Tensor& save_invstd,
                                         bool training);
-  // out = relu(x · gate + residual): an attention gate followed by a ResNet
-  // block's residual join. x, residual, out (B, C, H, W) contiguous; gate
-  // (B, C, 1, 1) (channel) or (B, 1, H, W) (spatial), contiguous. The default
+  // out = relu(x · channel_gate · spatial_gate + residual): attention gates
+  // followed by a ResNet block's residual join. x, residual, out (B, C, H, W)
+  // contiguous; channel_gate (B, C, 1, 1) and spatial_gate (B, 1, H, W)
+  // contiguous, at least one of them defined (CBAM uses both). The default
   // multiplies, then runs AddRelu in place.
-  virtual void gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& gate,
-                             const Tensor& residual);
+  virtual void gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& channel_gate,
+                             const Tensor& spatial_gate, const Tensor& residual);
   // Its backward, given `out`: gm = grad_out where out > 0 is the residual's
-  // gradient (grad_residual, may be undefined), grad_x = gm · gate and
-  // grad_gate = Σ gm · x over the gate's broadcast dims (either may be
-  // undefined). The default composes ReluBackward, Mul and sum_of_products.
-  virtual void gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_gate,
-                                      const Tensor& grad_residual, const Tensor& grad_out,
-                                      const Tensor& out, const Tensor& x, const Tensor& gate);
+  // gradient (grad_residual); with u = x · channel_gate, grad_x = gm ·
+  // spatial_gate · channel_gate, grad_channel_gate = Σ_HW gm · spatial_gate ·
+  // x and grad_spatial_gate = Σ_C gm · u. Any gradient may be undefined (so is
+  // the one of an undefined gate). The default composes ReluBackward, Mul and
+  // sum_of_products.
+  virtual void gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_channel_gate,
+                                      const Tensor& grad_spatial_gate, const Tensor& grad_residual,
+                                      const Tensor& grad_out, const Tensor& out, const Tensor& x,
+                                      const Tensor& channel_gate, const Tensor& spatial_gate);
+  // CBAM's spatial descriptor of u = x · gate: out (B, 2, H, W) holds the mean
+  // and the max of u over the channels ([max; mean] with max_first), and
+  // argmax (B, 1, H, W, int64) the channel of each max (the first on ties; a
+  // NaN wins). x (B, C, H, W) and gate (B, C, 1, 1) contiguous; an undefined
+  // gate is 1. The default multiplies, then reduces.
+  virtual void channel_mean_max(const Tensor& out, const Tensor& argmax, const Tensor& x,
+                                const Tensor& gate, bool max_first);
+  // Its backward: with t = grad_mean / C + grad_max at the argmax channel,
+  // grad_x = t · gate and grad_gate = Σ_HW t · x (either may be undefined).
+  virtual void channel_mean_max_backward(const Tensor& grad_x, const Tensor& grad_gate,
+                                         const Tensor& grad_out, const Tensor& argmax,
+                                         const Tensor& x, const Tensor& gate, bool max_first);
   // Layer norm over the trailing `normalized` elements of each row.
   virtual void layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,
                           const Tensor& input, const Tensor& weight, const Tensor& bias,

@@ -510,6 +510,19 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
       },
       [](const In& i) { return gate_add_relu(i[0], i[1], i[2]); });
   reg(
+      "gates_add_relu", "channel and spatial gates",
+      [] {
+        return In{in({2, 3, 2, 3}), in({2, 3, 1, 1}, 0.2, 1, 2), in({2, 1, 2, 3}, 0.2, 1, 4),
+                  in({2, 3, 2, 3}, -1, 1, 3)};
+      },
+      [](const In& i) { return gates_add_relu(i[0], i[1], i[2], i[3]); });
+  reg(
+      "channel_mean_max", "gated, [mean; max]",
+      [] {
+        return In{in({2, 4, 3, 3}), in({2, 4, 1, 1}, 0.2, 1, 2)};
+      },
+      [](const In& i) { return channel_mean_max(i[0], i[1]); });
+  reg(
       "batch_norm_add_relu", "training, affine, residual",
       [] {
         return In{in({4, 3, 2, 2}), in({4, 3, 2, 2}, -1, 1, 4), in({3}, 0.5, 1.5, 2),

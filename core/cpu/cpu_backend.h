@@ -79,11 +79,19 @@ class CpuBackend final : public Backend {
                                 const Tensor& grad_out, const Tensor& output, const Tensor& input,
                                 const Tensor& weight, const Tensor& save_mean,
                                 const Tensor& save_invstd, bool training) override;
-  void gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& gate,
-                     const Tensor& residual) override;
-  void gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_gate,
-                              const Tensor& grad_residual, const Tensor& grad_out,
-                              const Tensor& out, const Tensor& x, const Tensor& gate) override;
+  // gate.cpp
+  void gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& channel_gate,
+                     const Tensor& spatial_gate, const Tensor& residual) override;
+  void gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_channel_gate,
+                              const Tensor& grad_spatial_gate, const Tensor& grad_residual,
+                              const Tensor& grad_out, const Tensor& out, const Tensor& x,
+                              const Tensor& channel_gate, const Tensor& spatial_gate) override;
+  // channel_mean_max.cpp
+  void channel_mean_max(const Tensor& out, const Tensor& argmax, const Tensor& x,
+                        const Tensor& gate, bool max_first) override;
+  void channel_mean_max_backward(const Tensor& grad_x, const Tensor& grad_gate,
+                                 const Tensor& grad_out, const Tensor& argmax, const Tensor& x,
+                                 const Tensor& gate, bool max_first) override;
   void layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,
                   const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t normalized,
                   double eps) override;

@@ -1,9 +1,9 @@
-// The CPU gate_add_relu kernels: relu(x · gate + residual), an attention
-// gate (channel (B, C, 1, 1) or spatial (B, 1, H, W)) followed by a ResNet
-// block's residual join, in one pass forward and one pass backward per image
-// (the gate's gradient summed while the image is in cache, with the fused dot
-// kernels of reduce_f32.h) instead of a product, a sum and a ReLU with their
-// own passes and buffers. float32 only; other dtypes take the Backend default.
+// The CPU gate_add_relu kernels: relu(x · channel_gate · spatial_gate +
+// residual), attention gates (channel (B, C, 1, 1), spatial (B, 1, H, W), or
+// both, as CBAM) followed by a ResNet block's residual join, in one pass
+// forward and one pass backward per image (the gates' gradients summed while
+// the image is in cache) instead of products, a sum and a ReLU with their own
+// passes and buffers. float32 only; other dtypes take the Backend default.
 //
 // Glossary: B batch, C channels, S = H·W values per (b, c) run.
 #include <algorithm>
@@ -16,89 +16,108 @@
 namespace heed::cpu {
 namespace {
 
-struct GateGeometry {
-  int64_t B, C, S;
-  bool channel;  // gate (B, C, 1, 1); else (B, 1, H, W)
-};
-
-GateGeometry gate_geometry(const Tensor& x, const Tensor& gate) {
-  return {x.size(0), x.size(1), x.size(2) * x.size(3), gate.size(2) == 1 && gate.size(3) == 1};
+bool fused_kernels_take(const Tensor& x, const Tensor& channel_gate, const Tensor& spatial_gate) {
+  for (const Tensor* gate : {&channel_gate, &spatial_gate})
+    if (gate->defined() && !gate->is_contiguous()) return false;
+  return x.dim() == 4 && x.is_contiguous() && x.dtype() == kFloat32;
 }
 
-bool fused_kernels_take(const Tensor& x, const Tensor& gate) {
-  return x.dim() == 4 && gate.dim() == 4 && x.is_contiguous() && gate.is_contiguous() &&
-         x.dtype() == kFloat32;
+const float* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<float>() : nullptr;
+}
+float* mutable_data_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<float>() : nullptr;
 }
 
 }  // namespace
 
-void CpuBackend::gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& gate,
-                               const Tensor& residual) {
-  if (!fused_kernels_take(x, gate)) return Backend::gate_add_relu(out, x, gate, residual);
-  const GateGeometry g = gate_geometry(x, gate);
+void CpuBackend::gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& channel_gate,
+                               const Tensor& spatial_gate, const Tensor& residual) {
+  if (!fused_kernels_take(x, channel_gate, spatial_gate))
+    return Backend::gate_add_relu(out, x, channel_gate, spatial_gate, residual);
+  const int64_t C = x.size(1), S = x.size(2) * x.size(3);
   const float* xp = x.data_ptr<float>();         // (B, C, S)
-  const float* gp = gate.data_ptr<float>();      // (B, C) or (B, S)
+  const float* cg = data_or_null(channel_gate);  // (B, C)
+  const float* sg = data_or_null(spatial_gate);  // (B, S)
   const float* rp = residual.data_ptr<float>();  // (B, C, S)
   float* yp = out.data_ptr<float>();             // (B, C, S)
-  parallel_for(0, g.B * g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1)),
+  parallel_for(0, x.size(0) * C, std::max<int64_t>(1, 32768 / std::max<int64_t>(S, 1)),
                [&](int64_t lo, int64_t hi) {
                  for (int64_t r = lo; r < hi; ++r) {
-                   const float* p = xp + r * g.S;
-                   const float* a = rp + r * g.S;
-                   float* q = yp + r * g.S;
-                   auto run = [&](auto gate_at) {
-                     for (int64_t i = 0; i < g.S; ++i) {
-                       const float v = p[i] * gate_at(i) + a[i];
+                   const float* p = xp + r * S;
+                   const float* a = rp + r * S;
+                   float* q = yp + r * S;
+                   // x · 1 is exact: one loop serves both "channel gate" cases.
+                   const float c = cg ? cg[r] : 1.0f;
+                   if (sg) {
+                     const float* s = sg + (r / C) * S;
+                     for (int64_t i = 0; i < S; ++i) {
+                       const float v = p[i] * c * s[i] + a[i];
                        q[i] = v <= 0.0f ? 0.0f : v;  // NaN stays NaN, as relu
                      }
-                   };
-                   if (g.channel)
-                     run([s = gp[r]](int64_t) { return s; });
-                   else
-                     run([s = gp + (r / g.C) * g.S](int64_t i) { return s[i]; });
+                   } else {
+                     for (int64_t i = 0; i < S; ++i) {
+                       const float v = p[i] * c + a[i];
+                       q[i] = v <= 0.0f ? 0.0f : v;
+                     }
+                   }
                  }
                });
 }
 
-void CpuBackend::gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_gate,
+void CpuBackend::gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_channel_gate,
+                                        const Tensor& grad_spatial_gate,
                                         const Tensor& grad_residual, const Tensor& grad_out,
-                                        const Tensor& out, const Tensor& x, const Tensor& gate) {
-  if (!fused_kernels_take(x, gate) || !grad_out.is_contiguous())
-    return Backend::gate_add_relu_backward(grad_x, grad_gate, grad_residual, grad_out, out, x,
-                                           gate);
-  const GateGeometry g = gate_geometry(x, gate);
+                                        const Tensor& out, const Tensor& x,
+                                        const Tensor& channel_gate, const Tensor& spatial_gate) {
+  if (!fused_kernels_take(x, channel_gate, spatial_gate) || !grad_out.is_contiguous())
+    return Backend::gate_add_relu_backward(grad_x, grad_channel_gate, grad_spatial_gate,
+                                           grad_residual, grad_out, out, x, channel_gate,
+                                           spatial_gate);
+  const int64_t C = x.size(1), S = x.size(2) * x.size(3), image = C * S;
   const ReduceF32Kernels& k = reduce_f32_kernels();
-  const int64_t image = g.C * g.S;
   const float* xp = x.data_ptr<float>();         // (B, C, S)
-  const float* gp = gate.data_ptr<float>();      // (B, C) or (B, S)
+  const float* cg = data_or_null(channel_gate);  // (B, C)
+  const float* sg = data_or_null(spatial_gate);  // (B, S)
   const float* yp = out.data_ptr<float>();       // (B, C, S)
   const float* dp = grad_out.data_ptr<float>();  // (B, C, S)
-  float* gx = grad_x.defined() ? grad_x.data_ptr<float>() : nullptr;
-  float* gg = grad_gate.defined() ? grad_gate.data_ptr<float>() : nullptr;
-  float* gr = grad_residual.defined() ? grad_residual.data_ptr<float>() : nullptr;
-  parallel_for(0, g.B, 1, [&](int64_t lo, int64_t hi) {
-    std::vector<float> scratch;  // the masked gradient when the residual's is not kept
+  float* gx = mutable_data_or_null(grad_x);
+  float* gcg = mutable_data_or_null(grad_channel_gate);
+  float* gsg = mutable_data_or_null(grad_spatial_gate);
+  float* gr = mutable_data_or_null(grad_residual);
+  parallel_for(0, x.size(0), 1, [&](int64_t lo, int64_t hi) {
+    // The masked gradient when the residual's is not kept, and gu (the
+    // gradient of x · channel_gate) when a spatial gate makes it differ.
+    std::vector<float> masked_scratch, gu_run(size_t(sg ? S : 0));
     for (int64_t b = lo; b < hi; ++b) {
-      float* mi = gr ? gr + b * image : (scratch.resize(size_t(image)), scratch.data());
+      float* mi =
+          gr ? gr + b * image : (masked_scratch.resize(size_t(image)), masked_scratch.data());
+      const float* s = sg ? sg + b * S : nullptr;
+      float* gs = gsg ? gsg + b * S : nullptr;
+      if (gs) std::fill(gs, gs + S, 0.0f);
       // Run by run, so the masked run is still in L1 for grad_x and the
-      // channel gate's dot product.
-      for (int64_t c = 0; c < g.C; ++c) {
-        const int64_t r = b * g.C + c;
-        float* m = mi + c * g.S;
-        const float* d = dp + r * g.S;
-        const float* y = yp + r * g.S;
-        for (int64_t i = 0; i < g.S; ++i) m[i] = y[i] > 0.0f ? d[i] : 0.0f;
-        if (gx && g.channel) {
-          const float s = gp[r];
-          for (int64_t i = 0; i < g.S; ++i) gx[r * g.S + i] = m[i] * s;
-        } else if (gx) {
-          const float* s = gp + b * g.S;
-          for (int64_t i = 0; i < g.S; ++i) gx[r * g.S + i] = m[i] * s[i];
+      // gates' sums.
+      for (int64_t ch = 0; ch < C; ++ch) {
+        const int64_t r = b * C + ch;
+        float* m = mi + ch * S;
+        const float* d = dp + r * S;
+        const float* y = yp + r * S;
+        const float* xr = xp + r * S;
+        const float c = cg ? cg[r] : 1.0f;
+        for (int64_t i = 0; i < S; ++i) m[i] = y[i] > 0.0f ? d[i] : 0.0f;
+        // Σ_C gm · x · c, accumulated channel by channel.
+        if (gs)
+          for (int64_t i = 0; i < S; ++i) gs[i] += m[i] * xr[i] * c;
+        if (!gx && !gcg) continue;
+        const float* gu = m;
+        if (s) {
+          for (int64_t i = 0; i < S; ++i) gu_run[size_t(i)] = m[i] * s[i];
+          gu = gu_run.data();
         }
-        if (gg && g.channel) k.dot_rows(m, xp + r * g.S, gg + r, 1, g.S);
+        if (gx)
+          for (int64_t i = 0; i < S; ++i) gx[r * S + i] = gu[i] * c;
+        if (gcg) k.dot_rows(gu, xr, gcg + r, 1, S);
       }
-      // The spatial gate sums over the channels: once the image is masked.
-      if (gg && !g.channel) k.dot_columns(mi, xp + b * image, gg + b * g.S, g.C, g.S, g.S);
     }
   });
 }

@@ -76,37 +76,70 @@ Tensor add_relu(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor gate_add_relu(const Tensor& x, const Tensor& gate, const Tensor& residual) {
-  const char* name = "gate_add_relu";
-  ops::check_same_device(name, {&x, &gate, &residual});
+namespace {
+
+// relu(x · channel_gate · spatial_gate + residual), either gate undefined.
+Tensor gated_residual_relu(const char* name, const Tensor& x, const Tensor& channel_gate,
+                           const Tensor& spatial_gate, const Tensor& residual) {
+  ops::check_same_device(name, {&x, &channel_gate, &spatial_gate, &residual});
   ops::check_floating(name, x);
   HEED_CHECK(x.dim() == 4, name, ": expected x of shape (B, C, H, W), got ", shape_str(x.shape()));
+  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  HEED_CHECK(!channel_gate.defined() || (channel_gate.shape() == Shape{B, C, 1, 1}), name,
+             ": channel gate has shape ", shape_str(channel_gate.shape()), ", expected (", B, ", ",
+             C, ", 1, 1) for x of shape ", shape_str(x.shape()));
+  HEED_CHECK(!spatial_gate.defined() || (spatial_gate.shape() == Shape{B, 1, H, W}), name,
+             ": spatial gate has shape ", shape_str(spatial_gate.shape()), ", expected (", B,
+             ", 1, ", H, ", ", W, ") for x of shape ", shape_str(x.shape()));
+  HEED_CHECK(residual.shape() == x.shape(), name, ": residual has shape ",
+             shape_str(residual.shape()), " but x has shape ", shape_str(x.shape()));
+  for (const Tensor* t : {&channel_gate, &spatial_gate, &residual})
+    HEED_CHECK(!t->defined() || t->dtype() == x.dtype(), name, ": x is ", x.dtype(),
+               " but a gate or the residual is ", t->dtype());
+  auto data = [](const Tensor& t) {
+    return t.defined() ? ops::contiguous_data(t.detach()) : Tensor();
+  };
+  Tensor xc = data(x), cg = data(channel_gate), sg = data(spatial_gate), rc = data(residual);
+  Tensor out = empty(x.shape(), {x.dtype(), x.device()});
+  backend_of(out).gate_add_relu(out, xc, cg, sg, rc);
+  if (any_requires_grad({&x, &channel_gate, &spatial_gate, &residual})) {
+    Tensor y = out.detach();  // y > 0: where the gradient passes
+    record(name, {x, channel_gate, spatial_gate, residual}, out,
+           [xc, cg, sg, y](const Tensor& g, const Needs& n) {
+             auto grad_like = [](bool need, const Tensor& t) {
+               return need && t.defined() ? empty_like(t) : Tensor();
+             };
+             Tensor gx = grad_like(n[0], xc), gcg = grad_like(n[1], cg);
+             Tensor gsg = grad_like(n[2], sg), gr = grad_like(n[3], xc);
+             backend_of(g).gate_add_relu_backward(gx, gcg, gsg, gr, ops::contiguous_data(g), y, xc,
+                                                  cg, sg);
+             return std::vector{gx, gcg, gsg, gr};
+           });
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor gate_add_relu(const Tensor& x, const Tensor& gate, const Tensor& residual) {
+  const char* name = "gate_add_relu";
+  HEED_CHECK(x.dim() == 4, name, ": expected x of shape (B, C, H, W), got ", shape_str(x.shape()));
+  HEED_CHECK(gate.defined(), name, ": the gate is undefined");
   const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const bool channel_gate = gate.shape() == Shape{B, C, 1, 1};
   const bool spatial_gate = gate.shape() == Shape{B, 1, H, W};
   HEED_CHECK(channel_gate || spatial_gate, name, ": gate has shape ", shape_str(gate.shape()),
              ", expected (", B, ", ", C, ", 1, 1) or (", B, ", 1, ", H, ", ", W,
              ") for x of shape ", shape_str(x.shape()));
-  HEED_CHECK(residual.shape() == x.shape(), name, ": residual has shape ",
-             shape_str(residual.shape()), " but x has shape ", shape_str(x.shape()));
-  HEED_CHECK(gate.dtype() == x.dtype() && residual.dtype() == x.dtype(), name, ": x is ", x.dtype(),
-             " but gate is ", gate.dtype(), " and residual ", residual.dtype());
-  Tensor xc = ops::contiguous_data(x.detach());
-  Tensor gc = ops::contiguous_data(gate.detach());
-  Tensor rc = ops::contiguous_data(residual.detach());
-  Tensor out = empty(x.shape(), {x.dtype(), x.device()});
-  backend_of(out).gate_add_relu(out, xc, gc, rc);
-  if (any_requires_grad({&x, &gate, &residual})) {
-    Tensor y = out.detach();  // y > 0: where the gradient passes
-    record(name, {x, gate, residual}, out, [xc, gc, y](const Tensor& g, const Needs& n) {
-      Tensor gx = n[0] ? empty_like(xc) : Tensor();
-      Tensor gg = n[1] ? empty_like(gc) : Tensor();
-      Tensor gr = n[2] ? empty_like(xc) : Tensor();
-      backend_of(g).gate_add_relu_backward(gx, gg, gr, ops::contiguous_data(g), y, xc, gc);
-      return std::vector{gx, gg, gr};
-    });
-  }
-  return out;
+  return channel_gate ? gated_residual_relu(name, x, gate, Tensor(), residual)
+                      : gated_residual_relu(name, x, Tensor(), gate, residual);
+}
+
+Tensor gates_add_relu(const Tensor& x, const Tensor& channel_gate, const Tensor& spatial_gate,
+                      const Tensor& residual) {
+  HEED_CHECK(channel_gate.defined() && spatial_gate.defined(),
+             "gates_add_relu: both gates must be defined (gate_add_relu takes one)");
+  return gated_residual_relu("gates_add_relu", x, channel_gate, spatial_gate, residual);
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) {

@@ -21,6 +21,10 @@ Tensor add_relu(const Tensor& a, const Tensor& b);
 // relu(x · gate + residual) in one pass: an attention gate, channel
 // (B, C, 1, 1) or spatial (B, 1, H, W), then a residual join; x (B, C, H, W).
 Tensor gate_add_relu(const Tensor& x, const Tensor& gate, const Tensor& residual);
+// relu(x · channel_gate · spatial_gate + residual) in one pass: CBAM's two
+// gates, channel (B, C, 1, 1) then spatial (B, 1, H, W), and the residual join.
+Tensor gates_add_relu(const Tensor& x, const Tensor& channel_gate, const Tensor& spatial_gate,
+                      const Tensor& residual);
 Tensor sub(const Tensor& a, const Tensor& b, double alpha = 1.0);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
@@ -104,6 +108,11 @@ Tensor amax(const Tensor& x, const Shape& dims, bool keepdim = false);
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim = false);
+// CBAM's spatial descriptor (B, 2, H, W): the mean and the max over the
+// channels of x · gate ([max; mean] with max_first), in one pass and without
+// the product. x (B, C, H, W); gate (B, C, 1, 1), or undefined for x alone.
+// The max's gradient goes to the first maximal channel, as max(x, 1).
+Tensor channel_mean_max(const Tensor& x, const Tensor& gate = {}, bool max_first = false);
 // Sums `x` down to `shape` (the reverse of broadcasting); used by backward.
 Tensor sum_to(const Tensor& x, const Shape& shape);
 // sum_to(a * b, shape) for a and b of one shape and dtype, without the

@@ -106,6 +106,34 @@ std::pair<Tensor, Tensor> extreme_with_index(ReduceOp op, const char* name, cons
 
 }  // namespace
 
+Tensor channel_mean_max(const Tensor& x, const Tensor& gate, bool max_first) {
+  const char* name = "channel_mean_max";
+  ops::check_same_device(name, {&x, &gate});
+  ops::check_floating(name, x);
+  HEED_CHECK(x.dim() == 4 && x.size(1) > 0, name,
+             ": expected x of shape (B, C, H, W) with C > 0, got ", shape_str(x.shape()));
+  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  HEED_CHECK(!gate.defined() || (gate.shape() == Shape{B, C, 1, 1}), name, ": gate has shape ",
+             shape_str(gate.shape()), ", expected (", B, ", ", C, ", 1, 1) for x of shape ",
+             shape_str(x.shape()));
+  HEED_CHECK(!gate.defined() || gate.dtype() == x.dtype(), name, ": x is ", x.dtype(),
+             " but gate is ", gate.dtype());
+  Tensor xc = ops::contiguous_data(x.detach());
+  Tensor gc = gate.defined() ? ops::contiguous_data(gate.detach()) : Tensor();
+  Tensor out = empty({B, 2, H, W}, {x.dtype(), x.device()});
+  Tensor argmax = empty({B, 1, H, W}, {kInt64, x.device()});
+  backend_of(x).channel_mean_max(out, argmax, xc, gc, max_first);
+  if (any_requires_grad({&x, &gate}))
+    record(name, {x, gate}, out, [xc, gc, argmax, max_first](const Tensor& g, const Needs& n) {
+      Tensor gx = n[0] ? empty_like(xc) : Tensor();
+      Tensor gg = n[1] && gc.defined() ? empty_like(gc) : Tensor();
+      backend_of(g).channel_mean_max_backward(gx, gg, ops::contiguous_data(g), argmax, xc, gc,
+                                              max_first);
+      return std::vector{gx, gg};
+    });
+  return out;
+}
+
 std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
   return extreme_with_index(ReduceOp::Max, "max", x, dim, keepdim);
 }

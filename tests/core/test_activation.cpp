@@ -116,6 +116,46 @@ TEST_CASE("gate_add_relu is relu(x * gate + residual), channel and spatial gates
   }
 }
 
+TEST_CASE("gates_add_relu is relu(x * channel_gate * spatial_gate + residual)", "[activation]") {
+  Generator gen(7);
+  for (DType dt : {kFloat64, kFloat32}) {
+    INFO("dtype " << dt);
+    // 40 values per run: the vector body and a tail.
+    Tensor x = randn({3, 4, 5, 8}, dt, &gen), r = randn({3, 4, 5, 8}, dt, &gen);
+    Tensor cg = rand({3, 4, 1, 1}, dt, &gen), sg = rand({3, 1, 5, 8}, dt, &gen);
+    std::vector<Tensor> a, b;
+    for (const Tensor& t : {x, cg, sg, r}) {
+      a.push_back(t.clone().requires_grad_());
+      b.push_back(t.clone().requires_grad_());
+    }
+    Tensor y1 = gates_add_relu(a[0], a[1], a[2], a[3]);
+    Tensor y2 = relu(b[0] * b[1] * b[2] + b[3]);
+    const double tol = dt == kFloat64 ? 1e-12 : 1e-5;
+    CHECK(max_abs_diff(y1, y2) <= tol);
+    Tensor g = randn(y1.shape(), dt, &gen);
+    sum(y1 * g).backward();
+    sum(y2 * g).backward();
+    for (int i = 0; i < 4; ++i) {
+      INFO("input " << i);
+      CHECK(max_abs_diff(a[size_t(i)].grad(), b[size_t(i)].grad()) <= tol * 10);
+    }
+  }
+  SECTION("only the gates need gradients, and clear errors") {
+    Tensor x = randn({2, 3, 4, 4}), r = randn({2, 3, 4, 4});
+    Tensor cg = rand({2, 3, 1, 1}).requires_grad_(), sg = rand({2, 1, 4, 4}).requires_grad_();
+    sum(gates_add_relu(x, cg, sg, r)).backward();
+    Tensor cg2 = cg.detach().requires_grad_(), sg2 = sg.detach().requires_grad_();
+    sum(relu(x * cg2 * sg2 + r)).backward();
+    CHECK(max_abs_diff(cg.grad(), cg2.grad()) <= 1e-5);
+    CHECK(max_abs_diff(sg.grad(), sg2.grad()) <= 1e-5);
+    CHECK_THROWS_WITH(gates_add_relu(x, sg, cg, r),
+                      Catch::Contains("channel gate has shape [2, 1, 4, 4]"));
+    CHECK_THROWS_WITH(gates_add_relu(x, cg, Tensor(), r), Catch::Contains("both gates"));
+    CHECK_THROWS_WITH(gates_add_relu(x, cg, sg, randn({2, 3, 4, 4}, kFloat64)),
+                      Catch::Contains("residual is float64"));
+  }
+}
+
 TEST_CASE("sigmoid and tanh match PyTorch", "[activation]") {
   // torch.sigmoid / torch.tanh, float64.
   check_op([](const Tensor& x) { return sigmoid(x); },
@@ -259,6 +299,32 @@ TEST_CASE("activations keep float32, read strided inputs and reject integers", "
 }
 
 // --- gradcheck cases (float64; values kept away from the kinks)
+// The fused residual joins: seeded inputs whose pre-activations stay clear
+// of 0 by far more than gradcheck's step.
+HEED_GRADCHECK_CASE({"add_relu", "broadcast (B, C, 1, 1) against (B, C, H, W)",
+                     [] {
+                       return In{gc_input({2, 3, 2, 2}), gc_input({2, 3, 1, 1}, -1, 1, 2)};
+                     },
+                     [](const In& i) { return add_relu(i[0], i[1]); }});
+HEED_GRADCHECK_CASE({"gate_add_relu", "channel gate",
+                     [] {
+                       return In{gc_input({2, 3, 2, 3}), gc_input({2, 3, 1, 1}, 0.2, 1, 2),
+                                 gc_input({2, 3, 2, 3}, -1, 1, 3)};
+                     },
+                     [](const In& i) { return gate_add_relu(i[0], i[1], i[2]); }});
+HEED_GRADCHECK_CASE({"gate_add_relu", "spatial gate, strided x",
+                     [] {
+                       return In{gc_strided_input({2, 3, 2, 3}), gc_input({2, 1, 2, 3}, 0.2, 1, 2),
+                                 gc_input({2, 3, 2, 3}, -1, 1, 3)};
+                     },
+                     [](const In& i) { return gate_add_relu(i[0], i[1], i[2]); }});
+HEED_GRADCHECK_CASE({"gates_add_relu", "channel and spatial gates",
+                     [] {
+                       return In{gc_input({2, 3, 2, 3}), gc_input({2, 3, 1, 1}, 0.2, 1, 2),
+                                 gc_input({2, 1, 2, 3}, 0.2, 1, 4),
+                                 gc_input({2, 3, 2, 3}, -1, 1, 3)};
+                     },
+                     [](const In& i) { return gates_add_relu(i[0], i[1], i[2], i[3]); }});
 HEED_GRADCHECK_CASE({"relu", "away from 0",
                      [] {
                        return In{gc_input_away_from({3, 4}, {0})};

@@ -452,6 +452,22 @@ Tensor eval_bn(const Tensor& x, const Tensor& w, const Tensor& b) {
 }  // namespace
 
 HEED_GRADCHECK_CASE(
+    {"batch_norm_relu", "training affine, no running stats",
+     [] {
+       return In{gc_input({4, 3, 2, 2}), gc_input({3}, 0.5, 1.5, 2), gc_input({3}, -0.5, 0.5, 3)};
+     },
+     [](const In& i) { return batch_norm_relu(i[0], {}, {}, i[1], i[2], /*training=*/true); }});
+HEED_GRADCHECK_CASE({"batch_norm_add_relu", "eval affine, residual",
+                     [] {
+                       return In{gc_input({2, 3, 2, 2}), gc_input({2, 3, 2, 2}, -1, 1, 4),
+                                 gc_input({3}, 0.5, 1.5, 2), gc_input({3}, -0.5, 0.5, 3)};
+                     },
+                     [](const In& i) {
+                       Tensor rm = tensor({0.3, -0.2, 0.1}, kFloat64);
+                       Tensor rv = tensor({0.8, 1.5, 0.6}, kFloat64);
+                       return batch_norm_add_relu(i[0], i[1], rm, rv, i[2], i[3], false);
+                     }});
+HEED_GRADCHECK_CASE(
     {"batch_norm", "training affine (B, C, H, W)",
      [] {
        return In{gc_input({3, 3, 2, 3}), gc_input({3}, 0.5, 1.5, 2), gc_input({3}, -1, 1, 3)};

@@ -9,6 +9,7 @@
 
 #include "core/backend.h"
 #include "core/ops/internal.h"  // ops::reduced_shape for the kernel test
+#include "support/fixtures.h"
 #include "support/gradcheck_cases.h"
 
 using namespace heed;
@@ -284,6 +285,48 @@ TEST_CASE("reduction errors name the op", "[reduce]") {
                     Catch::Contains("logsumexp: expected a floating"));
 }
 
+TEST_CASE("channel_mean_max is cat(mean(x * gate, 1), max(x * gate, 1)) in one pass", "[reduce]") {
+  Generator gen(9);
+  for (DType dt : {kFloat64, kFloat32}) {
+    // 300 pixels: one full block of the CPU kernel and a short one.
+    for (bool gated : {true, false})
+      for (bool max_first : {false, true}) {
+        INFO("dtype " << dt << " gated " << gated << " max_first " << max_first);
+        Tensor x = randn({3, 5, 15, 20}, dt, &gen), gate = rand({3, 5, 1, 1}, dt, &gen);
+        Tensor x1 = x.clone().requires_grad_(), x2 = x.clone().requires_grad_();
+        Tensor g1 = gate.clone().requires_grad_(), g2 = gate.clone().requires_grad_();
+        Tensor y1 = channel_mean_max(x1, gated ? g1 : Tensor(), max_first);
+        Tensor u = gated ? x2 * g2 : x2;
+        Tensor mean_u = mean(u, {1}, true), max_u = max(u, 1, true).first;
+        Tensor y2 = max_first ? cat({max_u, mean_u}, 1) : cat({mean_u, max_u}, 1);
+        const double tol = dt == kFloat64 ? 1e-12 : 1e-5;
+        CHECK(max_abs_diff(y1, y2) <= tol);
+        Tensor g = randn(y1.shape(), dt, &gen);
+        sum(y1 * g).backward();
+        sum(y2 * g).backward();
+        CHECK(max_abs_diff(x1.grad(), x2.grad()) <= tol);
+        if (gated) CHECK(max_abs_diff(g1.grad(), g2.grad()) <= tol * 100);  // sums of 300
+      }
+  }
+  SECTION("ties go to the first channel, NaN wins, strided x, clear errors") {
+    Tensor x = tensor({1.0f, 3.0f, 3.0f, 2.0f}).reshape({1, 4, 1, 1});
+    Tensor leaf = x.clone().requires_grad_();
+    Tensor y = channel_mean_max(leaf);
+    CHECK(y.to_vector<float>() == Fvec{2.25f, 3.0f});
+    sum(y).backward();
+    CHECK(leaf.grad().to_vector<float>() == Fvec{0.25f, 1.25f, 0.25f, 0.25f});
+    Tensor nan = tensor({1.0f, NAN, 5.0f}).reshape({1, 3, 1, 1});
+    CHECK(std::isnan(channel_mean_max(nan).to_vector<float>()[1]));
+    Tensor xs = randn({2, 3, 4, 5}).transpose(2, 3);
+    Tensor want = cat({mean(xs, {1}, true), max(xs, 1, true).first}, 1);
+    CHECK(max_abs_diff(channel_mean_max(xs), want) <= 1e-6);
+    CHECK_THROWS_WITH(channel_mean_max(randn({2, 3, 4})),
+                      Catch::Contains("channel_mean_max: expected x of shape (B, C, H, W)"));
+    CHECK_THROWS_WITH(channel_mean_max(randn({2, 3, 4, 4}), rand({2, 1, 4, 4})),
+                      Catch::Contains("gate has shape [2, 1, 4, 4], expected (2, 3, 1, 1)"));
+  }
+}
+
 TEST_CASE("sum_to reverses broadcasting", "[reduce]") {
   Tensor g = ones({2, 3, 4});
   CHECK(sum_to(g, {3, 1}).to_vector<float>() == Fvec{8, 8, 8});
@@ -382,3 +425,13 @@ HEED_GRADCHECK_CASE({"logsumexp", "dims 0 and 2, keepdim, strided",
                      [](const In& i) {
                        return logsumexp(i[0], {0, 2}, true);
                      }});
+HEED_GRADCHECK_CASE({"channel_mean_max", "gated, [mean; max]",
+                     [] {
+                       return In{gc_input({2, 4, 3, 3}), gc_input({2, 4, 1, 1}, 0.2, 1, 2)};
+                     },
+                     [](const In& i) { return channel_mean_max(i[0], i[1]); }});
+HEED_GRADCHECK_CASE({"channel_mean_max", "x alone, [max; mean], strided",
+                     [] {
+                       return In{gc_strided_input({2, 3, 2, 4})};
+                     },
+                     [](const In& i) { return channel_mean_max(i[0], Tensor(), true); }});

@@ -232,6 +232,28 @@ std::vector<SweepCase> build_cases() {
                  return combine({i[0].to(kInt64).to(i[0].dtype()),
                                  i[0].to(kBool).to(kInt64).to(i[0].dtype())});
                }}));
+  // The fused residual joins (CUDA runs the Backend's composite defaults).
+  add({"add_relu", "broadcast (B, C, 1, 1) against (B, C, H, W)",
+       [] {
+         return In{uni({2, 3, 4, 5}), uni({2, 3, 1, 1}, -1, 1, 2)};
+       },
+       [](const In& i) { return add_relu(i[0], i[1]); }});
+  add({"gate_add_relu", "channel gate",
+       [] {
+         return In{uni({2, 3, 4, 5}), uni({2, 3, 1, 1}, 0.2, 1, 2), uni({2, 3, 4, 5}, -1, 1, 3)};
+       },
+       [](const In& i) { return gate_add_relu(i[0], i[1], i[2]); }});
+  add({"gate_add_relu", "spatial gate, transposed x",
+       [] {
+         return In{uni({2, 3, 5, 4}), uni({2, 1, 4, 5}, 0.2, 1, 2), uni({2, 3, 4, 5}, -1, 1, 3)};
+       },
+       [](const In& i) { return gate_add_relu(i[0].transpose(2, 3), i[1], i[2]); }});
+  add({"gates_add_relu", "channel and spatial gates",
+       [] {
+         return In{uni({2, 3, 4, 5}), uni({2, 3, 1, 1}, 0.2, 1, 2), uni({2, 1, 4, 5}, 0.2, 1, 4),
+                   uni({2, 3, 4, 5}, -1, 1, 3)};
+       },
+       [](const In& i) { return gates_add_relu(i[0], i[1], i[2], i[3]); }});
   // ---------------------------------------------------------------- activation
   add({"relu", "away from 0",
        [] {
@@ -400,6 +422,16 @@ std::vector<SweepCase> build_cases() {
          return In{uni({4, 7}, 50, 60)};
        },
        [](const In& i) { return logsumexp(i[0], {1}); }});
+  add({"channel_mean_max", "gated, [mean; max]",
+       [] {
+         return In{uni({2, 5, 4, 6}), uni({2, 5, 1, 1}, 0.2, 1, 2)};
+       },
+       [](const In& i) { return channel_mean_max(i[0], i[1]); }});
+  add({"channel_mean_max", "x alone, [max; mean]",
+       [] {
+         return In{uni({3, 4, 3, 5})};
+       },
+       [](const In& i) { return channel_mean_max(i[0], Tensor(), true); }});
   // ---------------------------------------------------------------- matmul
   add(loose({"matmul", "2-D",
              [] {
@@ -696,6 +728,18 @@ std::vector<SweepCase> build_cases() {
          return In{uni({3, 2, 4})};
        },
        [](const In& i) { return batch_norm(i[0], Tensor(), Tensor(), Tensor(), Tensor(), true); }});
+  add({"batch_norm_relu", "training, running stats, affine",
+       [] {
+         return In{uni({4, 3, 5, 2}), cst({3}, -0.5, 0.5), cst({3}, 0.5, 1.5, 3),
+                   uni({3}, 0.5, 1.5, 4), uni({3}, -1, 1, 5)};
+       },
+       [](const In& i) { return batch_norm_relu(i[0], i[1], i[2], i[3], i[4], true); }});
+  add({"batch_norm_add_relu", "eval, residual",
+       [] {
+         return In{uni({4, 3, 5, 2}),     uni({4, 3, 5, 2}, -1, 1, 6), cst({3}, -0.5, 0.5),
+                   cst({3}, 0.5, 1.5, 3), uni({3}, 0.5, 1.5, 4),       uni({3}, -1, 1, 5)};
+       },
+       [](const In& i) { return batch_norm_add_relu(i[0], i[1], i[2], i[3], i[4], i[5], false); }});
   add({"layer_norm", "affine over the last 2 dims",
        [] {
          return In{uni({3, 4, 5}), uni({4, 5}, 0.5, 1.5, 2), uni({4, 5}, -1, 1, 3)};
