@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/backend.h"
+#include "core/cpu/isa.h"
 #include "core/ops/internal.h"  // ops::reduced_shape for the kernel test
 #include "support/fixtures.h"
 #include "support/gradcheck_cases.h"
@@ -324,6 +325,29 @@ TEST_CASE("channel_mean_max is cat(mean(x * gate, 1), max(x * gate, 1)) in one p
                       Catch::Contains("channel_mean_max: expected x of shape (B, C, H, W)"));
     CHECK_THROWS_WITH(channel_mean_max(randn({2, 3, 4, 4}), rand({2, 1, 4, 4})),
                       Catch::Contains("gate has shape [2, 1, 4, 4], expected (2, 3, 1, 1)"));
+  }
+}
+
+TEST_CASE("channel_mean_max float32 kernels match the composed ops on every ISA",
+          "[reduce][kernel]") {
+  // 7×7 = 49 pixels: vector bodies and a tail on every ISA; C = 3 with ties
+  // from integer values.
+  Generator gen(10);
+  Tensor x = randint(-2, 3, {4, 3, 7, 7}, &gen).to(kFloat32), gate = rand({4, 3, 1, 1});
+  Tensor g = randn({4, 2, 7, 7});
+  Tensor xr = x.clone().requires_grad_(), gr = gate.clone().requires_grad_();
+  Tensor u = xr * gr;
+  Tensor want = cat({mean(u, {1}, true), max(u, 1, true).first}, 1);
+  sum(want * g).backward();
+  for (cpu::Isa isa : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512}) {
+    cpu::IsaCapGuard cap(isa);
+    INFO("isa cap " << cpu::isa_name(isa));
+    Tensor x1 = x.clone().requires_grad_(), g1 = gate.clone().requires_grad_();
+    Tensor got = channel_mean_max(x1, g1);
+    CHECK(max_abs_diff(got, want) <= 1e-6);
+    sum(got * g).backward();
+    CHECK(max_abs_diff(x1.grad(), xr.grad()) <= 1e-6);
+    CHECK(max_abs_diff(g1.grad(), gr.grad()) <= 1e-5);
   }
 }
 
