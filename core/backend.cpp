@@ -56,6 +56,18 @@ std::vector<int64_t> broadcast_dims(const Tensor& gate, const Tensor& x) {
   return dims;
 }
 
+// a · gate (the gate broadcast over a), written into `into` when given, else
+// into a new tensor; an undefined gate is 1 (a itself, or copied into `into`).
+Tensor gated(Backend& be, const Tensor& a, const Tensor& gate, const Tensor& into = Tensor()) {
+  if (!gate.defined() && !into.defined()) return a;
+  Tensor out = into.defined() ? into : empty(a.shape(), {a.dtype(), a.device()});
+  if (gate.defined())
+    be.binary(BinaryOp::Mul, out, a, gate.expand(a.shape()), {1, 0});
+  else
+    be.copy(out, a);
+  return out;
+}
+
 }  // namespace
 
 void Backend::gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& channel_gate,
@@ -75,35 +87,16 @@ void Backend::gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_ch
   const Tensor& sg = spatial_gate;
   Tensor gm = grad_through_relu(grad_out, out, grad_residual);
   // gu: the gradient of u = x · channel_gate.
-  Tensor gu = gm;
-  if (sg.defined() && (grad_x.defined() || grad_channel_gate.defined())) {
-    gu = empty(x.shape(), {x.dtype(), x.device()});
-    binary(BinaryOp::Mul, gu, gm, sg.expand(x.shape()), {1, 0});
-  }
-  if (grad_x.defined()) {
-    if (cg.defined())
-      binary(BinaryOp::Mul, grad_x, gu, cg.expand(x.shape()), {1, 0});
-    else
-      copy(grad_x, gu);
-  }
+  Tensor gu = grad_x.defined() || grad_channel_gate.defined() ? gated(*this, gm, sg) : Tensor();
+  if (grad_x.defined()) gated(*this, gu, cg, grad_x);
   if (grad_channel_gate.defined()) sum_of_products(grad_channel_gate, gu, x, broadcast_dims(cg, x));
-  if (grad_spatial_gate.defined()) {
-    Tensor u = x;
-    if (cg.defined()) {
-      u = empty(x.shape(), {x.dtype(), x.device()});
-      binary(BinaryOp::Mul, u, x, cg.expand(x.shape()), {1, 0});
-    }
-    sum_of_products(grad_spatial_gate, gm, u, broadcast_dims(sg, x));
-  }
+  if (grad_spatial_gate.defined())
+    sum_of_products(grad_spatial_gate, gm, gated(*this, x, cg), broadcast_dims(sg, x));
 }
 
 void Backend::channel_mean_max(const Tensor& out, const Tensor& argmax, const Tensor& x,
                                const Tensor& gate, bool max_first) {
-  Tensor u = x;
-  if (gate.defined()) {
-    u = empty(x.shape(), {x.dtype(), x.device()});
-    binary(BinaryOp::Mul, u, x, gate.expand(x.shape()), {1, 0});
-  }
+  Tensor u = gated(*this, x, gate);
   const Shape plane{x.size(0), 1, x.size(2), x.size(3)};
   Tensor mean = empty(plane, {x.dtype(), x.device()});
   Tensor max = empty(plane, {x.dtype(), x.device()});
@@ -127,12 +120,7 @@ void Backend::channel_mean_max_backward(const Tensor& grad_x, const Tensor& grad
   Tensor t = empty(x.shape(), {x.dtype(), x.device()});
   copy(t, grad_mean.expand(x.shape()));
   scatter_add(t, 1, argmax, grad_max);
-  if (grad_x.defined()) {
-    if (gate.defined())
-      binary(BinaryOp::Mul, grad_x, t, gate.expand(x.shape()), {1, 0});
-    else
-      copy(grad_x, t);
-  }
+  if (grad_x.defined()) gated(*this, t, gate, grad_x);
   if (grad_gate.defined()) sum_of_products(grad_gate, t, x, broadcast_dims(gate, x));
 }
 

@@ -14,25 +14,10 @@
 #include "core/cpu/simd.h"
 #include "core/parallel.h"
 
+#define HEED_SIMD_KERNELS "core/cpu/channel_mean_max_impl.inc"
+#include "core/cpu/simd_per_isa.inc"
+
 namespace heed::cpu {
-
-namespace simd::scalar {
-#include "core/cpu/channel_mean_max_impl.inc"
-}  // namespace simd::scalar
-
-#if HEED_X86_KERNELS
-HEED_SIMD_BEGIN_AVX2
-namespace simd::avx2 {
-#include "core/cpu/channel_mean_max_impl.inc"
-}  // namespace simd::avx2
-HEED_SIMD_END
-
-HEED_SIMD_BEGIN_AVX512
-namespace simd::avx512 {
-#include "core/cpu/channel_mean_max_impl.inc"
-}  // namespace simd::avx512
-HEED_SIMD_END
-#endif
 
 namespace {
 
@@ -65,10 +50,10 @@ void CpuBackend::channel_mean_max(const Tensor& out, const Tensor& argmax, const
     return Backend::channel_mean_max(out, argmax, x, gate, max_first);
   const int64_t B = x.size(0), C = x.size(1), S = x.size(2) * x.size(3);
   const int64_t blocks = (S + kPixelBlock - 1) / kPixelBlock;
-  const float* xp = x.data_ptr<float>();                                // (B, C, S)
-  const float* gp = gate.defined() ? gate.data_ptr<float>() : nullptr;  // (B, C)
-  float* op = out.data_ptr<float>();                                    // (B, 2, S)
-  int64_t* ap = argmax.data_ptr<int64_t>();                             // (B, S)
+  const float* xp = x.data_ptr<float>();     // (B, C, S)
+  const float* gp = f32_data_or_null(gate);  // (B, C)
+  float* op = out.data_ptr<float>();         // (B, 2, S)
+  int64_t* ap = argmax.data_ptr<int64_t>();  // (B, S)
   const float inv_c = 1.0f / float(C);
   parallel_for(0, B * blocks, std::max<int64_t>(1, 64 / std::max<int64_t>(C, 1)),
                [&](int64_t lo, int64_t hi) {
@@ -97,12 +82,12 @@ void CpuBackend::channel_mean_max_backward(const Tensor& grad_x, const Tensor& g
     return Backend::channel_mean_max_backward(grad_x, grad_gate, grad_out, argmax, x, gate,
                                               max_first);
   const int64_t C = x.size(1), S = x.size(2) * x.size(3);
-  const float* xp = x.data_ptr<float>();                                // (B, C, S)
-  const float* gp = gate.defined() ? gate.data_ptr<float>() : nullptr;  // (B, C)
-  const float* dp = grad_out.data_ptr<float>();                         // (B, 2, S)
-  const int64_t* ap = argmax.data_ptr<int64_t>();                       // (B, S)
-  float* gx = grad_x.defined() ? grad_x.data_ptr<float>() : nullptr;
-  float* gg = grad_gate.defined() ? grad_gate.data_ptr<float>() : nullptr;
+  const float* xp = x.data_ptr<float>();           // (B, C, S)
+  const float* gp = f32_data_or_null(gate);        // (B, C)
+  const float* dp = grad_out.data_ptr<float>();    // (B, 2, S)
+  const int64_t* ap = argmax.data_ptr<int64_t>();  // (B, S)
+  float* gx = f32_data_or_null(grad_x);
+  float* gg = f32_data_or_null(grad_gate);
   const float inv_c = 1.0f / float(C);
   parallel_for(0, x.size(0), 1, [&](int64_t lo, int64_t hi) {
     std::vector<float> mean_share(static_cast<size_t>(S)), arg(static_cast<size_t>(S));

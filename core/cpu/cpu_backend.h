@@ -8,6 +8,12 @@
 
 namespace heed::cpu {
 
+// A float32 tensor's data, or null when it is undefined (a kernel's optional
+// input or output: a gate, a gradient nobody needs).
+inline float* f32_data_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<float>() : nullptr;
+}
+
 // The caching host allocator (cpu_allocator.cpp).
 Allocator& cpu_allocator();
 

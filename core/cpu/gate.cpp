@@ -22,13 +22,6 @@ bool fused_kernels_take(const Tensor& x, const Tensor& channel_gate, const Tenso
   return x.dim() == 4 && x.is_contiguous() && x.dtype() == kFloat32;
 }
 
-const float* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<float>() : nullptr;
-}
-float* mutable_data_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<float>() : nullptr;
-}
-
 }  // namespace
 
 void CpuBackend::gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& channel_gate,
@@ -36,11 +29,11 @@ void CpuBackend::gate_add_relu(const Tensor& out, const Tensor& x, const Tensor&
   if (!fused_kernels_take(x, channel_gate, spatial_gate))
     return Backend::gate_add_relu(out, x, channel_gate, spatial_gate, residual);
   const int64_t C = x.size(1), S = x.size(2) * x.size(3);
-  const float* xp = x.data_ptr<float>();         // (B, C, S)
-  const float* cg = data_or_null(channel_gate);  // (B, C)
-  const float* sg = data_or_null(spatial_gate);  // (B, S)
-  const float* rp = residual.data_ptr<float>();  // (B, C, S)
-  float* yp = out.data_ptr<float>();             // (B, C, S)
+  const float* xp = x.data_ptr<float>();             // (B, C, S)
+  const float* cg = f32_data_or_null(channel_gate);  // (B, C)
+  const float* sg = f32_data_or_null(spatial_gate);  // (B, S)
+  const float* rp = residual.data_ptr<float>();      // (B, C, S)
+  float* yp = out.data_ptr<float>();                 // (B, C, S)
   parallel_for(0, x.size(0) * C, std::max<int64_t>(1, 32768 / std::max<int64_t>(S, 1)),
                [&](int64_t lo, int64_t hi) {
                  for (int64_t r = lo; r < hi; ++r) {
@@ -76,15 +69,15 @@ void CpuBackend::gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad
                                            spatial_gate);
   const int64_t C = x.size(1), S = x.size(2) * x.size(3), image = C * S;
   const ReduceF32Kernels& k = reduce_f32_kernels();
-  const float* xp = x.data_ptr<float>();         // (B, C, S)
-  const float* cg = data_or_null(channel_gate);  // (B, C)
-  const float* sg = data_or_null(spatial_gate);  // (B, S)
-  const float* yp = out.data_ptr<float>();       // (B, C, S)
-  const float* dp = grad_out.data_ptr<float>();  // (B, C, S)
-  float* gx = mutable_data_or_null(grad_x);
-  float* gcg = mutable_data_or_null(grad_channel_gate);
-  float* gsg = mutable_data_or_null(grad_spatial_gate);
-  float* gr = mutable_data_or_null(grad_residual);
+  const float* xp = x.data_ptr<float>();             // (B, C, S)
+  const float* cg = f32_data_or_null(channel_gate);  // (B, C)
+  const float* sg = f32_data_or_null(spatial_gate);  // (B, S)
+  const float* yp = out.data_ptr<float>();           // (B, C, S)
+  const float* dp = grad_out.data_ptr<float>();      // (B, C, S)
+  float* gx = f32_data_or_null(grad_x);
+  float* gcg = f32_data_or_null(grad_channel_gate);
+  float* gsg = f32_data_or_null(grad_spatial_gate);
+  float* gr = f32_data_or_null(grad_residual);
   parallel_for(0, x.size(0), 1, [&](int64_t lo, int64_t hi) {
     // The masked gradient when the residual's is not kept, and gu (the
     // gradient of x · channel_gate) when a spatial gate makes it differ.

@@ -2,25 +2,10 @@
 
 #include "core/cpu/vec_math.h"
 
+#define HEED_SIMD_KERNELS "core/cpu/pointwise_f32_impl.inc"
+#include "core/cpu/simd_per_isa.inc"
+
 namespace heed::cpu {
-
-namespace simd::scalar {
-#include "core/cpu/pointwise_f32_impl.inc"
-}  // namespace simd::scalar
-
-#if HEED_X86_KERNELS
-HEED_SIMD_BEGIN_AVX2
-namespace simd::avx2 {
-#include "core/cpu/pointwise_f32_impl.inc"
-}  // namespace simd::avx2
-HEED_SIMD_END
-
-HEED_SIMD_BEGIN_AVX512
-namespace simd::avx512 {
-#include "core/cpu/pointwise_f32_impl.inc"
-}  // namespace simd::avx512
-HEED_SIMD_END
-#endif
 
 UnaryRowF32 unary_row_f32(UnaryOp op, const OpParams& p) {
   HEED_SIMD_DISPATCH(unary_row(op, p));

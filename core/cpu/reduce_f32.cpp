@@ -5,25 +5,10 @@
 
 #include "core/cpu/simd.h"
 
+#define HEED_SIMD_KERNELS "core/cpu/reduce_f32_impl.inc"
+#include "core/cpu/simd_per_isa.inc"
+
 namespace heed::cpu {
-
-namespace simd::scalar {
-#include "core/cpu/reduce_f32_impl.inc"
-}  // namespace simd::scalar
-
-#if HEED_X86_KERNELS
-HEED_SIMD_BEGIN_AVX2
-namespace simd::avx2 {
-#include "core/cpu/reduce_f32_impl.inc"
-}  // namespace simd::avx2
-HEED_SIMD_END
-
-HEED_SIMD_BEGIN_AVX512
-namespace simd::avx512 {
-#include "core/cpu/reduce_f32_impl.inc"
-}  // namespace simd::avx512
-HEED_SIMD_END
-#endif
 
 const ReduceF32Kernels& reduce_f32_kernels() {
   HEED_SIMD_DISPATCH(kKernels);

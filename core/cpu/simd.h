@@ -1,12 +1,10 @@
 // Thin float32 SIMD wrappers, one namespace per ISA with the same names, so a
 // kernel or a math function is written once (in an .inc file) and compiled
-// per ISA by including it inside each namespace:
+// per ISA by core/cpu/simd_per_isa.inc, which includes it inside each
+// namespace and its target region:
 //
-//   HEED_SIMD_BEGIN_AVX512
-//   namespace heed::cpu::simd::avx512 {
-//   #include "core/cpu/my_kernels.inc"
-//   }
-//   HEED_SIMD_END
+//   #define HEED_SIMD_KERNELS "core/cpu/my_kernels_impl.inc"
+//   #include "core/cpu/simd_per_isa.inc"
 //
 // Every function below is inline and lives inside a target region, so the
 // AVX2 / AVX-512 bodies compile even though the library's default flags

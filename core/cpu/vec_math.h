@@ -7,20 +7,5 @@
 
 #include "core/cpu/simd.h"
 
-namespace heed::cpu::simd::scalar {
-#include "core/cpu/vec_math_impl.inc"
-}  // namespace heed::cpu::simd::scalar
-
-#if HEED_X86_KERNELS
-HEED_SIMD_BEGIN_AVX2
-namespace heed::cpu::simd::avx2 {
-#include "core/cpu/vec_math_impl.inc"
-}  // namespace heed::cpu::simd::avx2
-HEED_SIMD_END
-
-HEED_SIMD_BEGIN_AVX512
-namespace heed::cpu::simd::avx512 {
-#include "core/cpu/vec_math_impl.inc"
-}  // namespace heed::cpu::simd::avx512
-HEED_SIMD_END
-#endif
+#define HEED_SIMD_KERNELS "core/cpu/vec_math_impl.inc"
+#include "core/cpu/simd_per_isa.inc"
