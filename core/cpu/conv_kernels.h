@@ -14,6 +14,14 @@
 
 namespace heed::cpu::conv {
 
+// One vector of the direct forward: chunk positions [q, q + width) of Y, all
+// of them real outputs of one row, are written to y + y_off (panel row i at
+// + i·ldy), so no gap position is computed and no copy follows. width ≤ vec.
+struct DirectSlot {
+  int64_t q, y_off;
+  int width;
+};
+
 struct ShiftedKernels {
   Isa isa;
   int mr;       // rows of A per panel (the forward register tile's height)
@@ -21,6 +29,12 @@ struct ShiftedKernels {
   // Y (m_rows × q, row stride ldy) = panel (T × mr, m_rows ≤ mr valid) · X shifted.
   void (*forward)(const float* panel, int m_rows, const int64_t* off, int64_t taps, const float* x,
                   int64_t q, float* y, int64_t ldy);
+  int vec;  // positions per slot of forward_direct (the SIMD width)
+  // For each slot: y[y_off + i·ldy + j] = bias[i] (0 when null) + Σ_t panel[t][i] ·
+  // X[q + j + off[t]], i < m_rows, j < width. Reads X up to q + vec + off[t].
+  void (*forward_direct)(const float* panel, int m_rows, const int64_t* off, int64_t taps,
+                         const float* x, const DirectSlot* slots, int64_t n_slots,
+                         const float* bias, float* y, int64_t ldy);
   // gw (m_rows × taps, row stride ldw) += G (m_rows × q, row stride ldg) · X shiftedᵀ.
   void (*weight_grad)(const float* g, int64_t ldg, int m_rows, const int64_t* off, int64_t taps,
                       const float* x, int64_t q, float* gw, int64_t ldw);

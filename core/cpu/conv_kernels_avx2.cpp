@@ -67,6 +67,74 @@ HEED_TARGET_AVX2 void forward(const float* panel, int m_rows, const int64_t* off
   }
 }
 
+// NS slots (one ymm each) × MR rows; the last vector of a row may be partial.
+template <int MR, int NS>
+HEED_TARGET_AVX2 void direct_tile(const float* panel, const int64_t* off, int64_t taps,
+                                  const float* x, const DirectSlot* slot, const float* bias,
+                                  float* y, int64_t ldy) {
+  __m256 acc[MR][NS];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) {
+    const __m256 b = bias ? _mm256_set1_ps(bias[i]) : _mm256_setzero_ps();
+#pragma GCC unroll 3
+    for (int j = 0; j < NS; ++j) acc[i][j] = b;
+  }
+  const float* xs[NS];
+#pragma GCC unroll 3
+  for (int j = 0; j < NS; ++j) xs[j] = x + slot[j].q;
+  const float* a = panel;
+  for (int64_t t = 0; t < taps; ++t, a += kMr) {
+    __m256 v[NS];
+#pragma GCC unroll 3
+    for (int j = 0; j < NS; ++j) v[j] = _mm256_loadu_ps(xs[j] + off[t]);
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+#pragma GCC unroll 3
+      for (int j = 0; j < NS; ++j) acc[i][j] = _mm256_fmadd_ps(ai, v[j], acc[i][j]);
+    }
+  }
+#pragma GCC unroll 3
+  for (int j = 0; j < NS; ++j) {
+    float* yj = y + slot[j].y_off;
+    if (slot[j].width == 8) {
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; ++i) _mm256_storeu_ps(yj + i * ldy, acc[i][j]);
+    } else {
+      const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(slot[j].width), lane);
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; ++i) _mm256_maskstore_ps(yj + i * ldy, mask, acc[i][j]);
+    }
+  }
+}
+
+template <int MR>
+HEED_TARGET_AVX2 void direct_rows(const float* panel, const int64_t* off, int64_t taps,
+                                  const float* x, const DirectSlot* slots, int64_t n_slots,
+                                  const float* bias, float* y, int64_t ldy) {
+  int64_t s = 0;
+  for (; s + kNv <= n_slots; s += kNv)
+    direct_tile<MR, kNv>(panel, off, taps, x, slots + s, bias, y, ldy);
+  if (n_slots - s == 2) direct_tile<MR, 2>(panel, off, taps, x, slots + s, bias, y, ldy);
+  if (n_slots - s == 1) direct_tile<MR, 1>(panel, off, taps, x, slots + s, bias, y, ldy);
+}
+
+HEED_TARGET_AVX2 void forward_direct(const float* panel, int m_rows, const int64_t* off,
+                                     int64_t taps, const float* x, const DirectSlot* slots,
+                                     int64_t n_slots, const float* bias, float* y, int64_t ldy) {
+  switch (m_rows) {
+    case 4:
+      return direct_rows<4>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    case 3:
+      return direct_rows<3>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    case 2:
+      return direct_rows<2>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    default:
+      return direct_rows<1>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+  }
+}
+
 template <int MR, int TR>
 HEED_TARGET_AVX2 void weight_grad_tile(const float* g, int64_t ldg, const int64_t* off,
                                        const float* x, int64_t q, float* gw, int64_t ldw) {
@@ -130,7 +198,7 @@ HEED_TARGET_AVX2 void weight_grad(const float* g, int64_t ldg, int m_rows, const
 }  // namespace
 
 const ShiftedKernels& avx2_kernels() {
-  static const ShiftedKernels k{Isa::Avx2, kMr, kNr, forward, weight_grad};
+  static const ShiftedKernels k{Isa::Avx2, kMr, kNr, forward, 8, forward_direct, weight_grad};
   return k;
 }
 

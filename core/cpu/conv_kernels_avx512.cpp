@@ -79,6 +79,77 @@ HEED_TARGET_AVX512 void forward(const float* panel, int m_rows, const int64_t* o
   }
 }
 
+// NS slots (one zmm each) × MR rows; a partial last vector of a row is
+// stored under a mask.
+template <int MR, int NS>
+HEED_TARGET_AVX512 void direct_tile(const float* panel, const int64_t* off, int64_t taps,
+                                    const float* x, const DirectSlot* slot, const float* bias,
+                                    float* y, int64_t ldy) {
+  __m512 acc[MR][NS];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    const __m512 b = bias ? _mm512_set1_ps(bias[i]) : _mm512_setzero_ps();
+#pragma GCC unroll 3
+    for (int j = 0; j < NS; ++j) acc[i][j] = b;
+  }
+  const float* xs[NS];
+#pragma GCC unroll 3
+  for (int j = 0; j < NS; ++j) xs[j] = x + slot[j].q;
+  const float* a = panel;
+  for (int64_t t = 0; t < taps; ++t, a += kMr) {
+    __m512 v[NS];
+#pragma GCC unroll 3
+    for (int j = 0; j < NS; ++j) v[j] = _mm512_loadu_ps(xs[j] + off[t]);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 3
+      for (int j = 0; j < NS; ++j) acc[i][j] = _mm512_fmadd_ps(ai, v[j], acc[i][j]);
+    }
+  }
+#pragma GCC unroll 3
+  for (int j = 0; j < NS; ++j) {
+    float* yj = y + slot[j].y_off;
+    const __mmask16 mask = __mmask16((1u << slot[j].width) - 1);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) _mm512_mask_storeu_ps(yj + i * ldy, mask, acc[i][j]);
+  }
+}
+
+template <int MR>
+HEED_TARGET_AVX512 void direct_rows(const float* panel, const int64_t* off, int64_t taps,
+                                    const float* x, const DirectSlot* slots, int64_t n_slots,
+                                    const float* bias, float* y, int64_t ldy) {
+  int64_t s = 0;
+  for (; s + kNv <= n_slots; s += kNv)
+    direct_tile<MR, kNv>(panel, off, taps, x, slots + s, bias, y, ldy);
+  if (n_slots - s == 2) direct_tile<MR, 2>(panel, off, taps, x, slots + s, bias, y, ldy);
+  if (n_slots - s == 1) direct_tile<MR, 1>(panel, off, taps, x, slots + s, bias, y, ldy);
+}
+
+HEED_TARGET_AVX512 void forward_direct(const float* panel, int m_rows, const int64_t* off,
+                                       int64_t taps, const float* x, const DirectSlot* slots,
+                                       int64_t n_slots, const float* bias, float* y, int64_t ldy) {
+  switch (m_rows) {
+    case 8:
+      return direct_rows<8>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    case 7:
+      return direct_rows<7>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    case 6:
+      return direct_rows<6>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    case 5:
+      return direct_rows<5>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    case 4:
+      return direct_rows<4>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    case 3:
+      return direct_rows<3>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    case 2:
+      return direct_rows<2>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+    default:
+      return direct_rows<1>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
+  }
+}
+
 template <int MR, int TR>
 HEED_TARGET_AVX512 void weight_grad_tile(const float* g, int64_t ldg, const int64_t* off,
                                          const float* x, int64_t q, float* gw, int64_t ldw) {
@@ -151,7 +222,7 @@ HEED_TARGET_AVX512 void weight_grad(const float* g, int64_t ldg, int m_rows, con
 }  // namespace
 
 const ShiftedKernels& avx512_kernels() {
-  static const ShiftedKernels k{Isa::Avx512, kMr, kNr, forward, weight_grad};
+  static const ShiftedKernels k{Isa::Avx512, kMr, kNr, forward, 16, forward_direct, weight_grad};
   return k;
 }
 

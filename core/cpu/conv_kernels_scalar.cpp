@@ -25,6 +25,24 @@ void forward(const float* panel, int m_rows, const int64_t* off, int64_t taps, c
   }
 }
 
+void forward_direct(const float* panel, int m_rows, const int64_t* off, int64_t taps,
+                    const float* x, const DirectSlot* slots, int64_t n_slots, const float* bias,
+                    float* y, int64_t ldy) {
+  for (int64_t s = 0; s < n_slots; ++s) {
+    const DirectSlot& slot = slots[s];
+    float acc[kMr][kNr] = {};
+    for (int64_t t = 0; t < taps; ++t) {
+      const float* xt = x + slot.q + off[t];
+      const float* a = panel + t * kMr;
+      for (int i = 0; i < kMr; ++i)
+        for (int j = 0; j < kNr; ++j) acc[i][j] += a[i] * xt[j];
+    }
+    for (int i = 0; i < m_rows; ++i)
+      for (int j = 0; j < slot.width; ++j)
+        y[slot.y_off + i * ldy + j] = acc[i][j] + (bias ? bias[i] : 0.0f);
+  }
+}
+
 void weight_grad(const float* g, int64_t ldg, int m_rows, const int64_t* off, int64_t taps,
                  const float* x, int64_t q, float* gw, int64_t ldw) {
   for (int i = 0; i < m_rows; ++i)
@@ -43,7 +61,7 @@ void weight_grad(const float* g, int64_t ldg, int m_rows, const int64_t* off, in
 }  // namespace
 
 const ShiftedKernels& scalar_kernels() {
-  static const ShiftedKernels k{Isa::Scalar, kMr, kNr, forward, weight_grad};
+  static const ShiftedKernels k{Isa::Scalar, kMr, kNr, forward, kNr, forward_direct, weight_grad};
   return k;
 }
 

@@ -8,7 +8,10 @@
 // row r, column c) is position q = (n·blk + r)·wq + c with blk = in_h + gap_h;
 // positions with c ≥ out_w or r ≥ out_h are computed too (that is the price
 // of the layout: (wq·blk)/(out_w·out_h), 13 % on 16×16 images with 3×3
-// kernels) and dropped when the result is stored.
+// kernels) and dropped when the result is stored. The direct forward
+// (forward_direct) avoids both: it computes whole SIMD vectors along each
+// output row and writes them straight into the output tensor, which pays
+// whenever the rows fill their vectors (16 or 32 columns with AVX-512).
 #include "core/cpu/conv_shifted.h"
 
 #include <algorithm>
@@ -31,6 +34,8 @@ constexpr int64_t kTargetPositions = 1024;
 // per call before their lanes are summed: keeps float32 rounding (which grows
 // with the length of each lane's running sum) small on large images.
 constexpr int64_t kWeightGradBlock = 2048;
+// The widest DirectSlot of any kernel set (AVX-512: 16 floats).
+constexpr int64_t kMaxVec = 16;
 
 int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
@@ -93,6 +98,7 @@ bool gaps_already_zero(GapKey& cached, const GapKey& key) {
 struct ThreadScratch {
   Scratch x, y, g, panels, partials;
   std::vector<int64_t> off;
+  std::vector<DirectSlot> slots;
   GapKey x_gaps, g_gaps;
 };
 
@@ -145,7 +151,8 @@ Layout make_layout(const PlaneGeometry& p, int64_t nb, int q_align) {
   l.q_padded = round_up(l.q, q_align);
   const int64_t max_off =
       (p.chans - 1) * l.cstride + (l.gap_h + p.dr_hi) * l.wq + l.gap_w + p.dc_hi;
-  l.x_len = std::max(p.chans * l.cstride, l.q_padded + max_off);
+  // The direct forward reads whole vectors from its last slot (< q) on.
+  l.x_len = std::max(p.chans * l.cstride, std::max(l.q_padded, l.q + kMaxVec) + max_off);
   return l;
 }
 
@@ -255,6 +262,39 @@ void store_output(const Layout& l, const float* y, int64_t ldy, const OutputPlan
   }
 }
 
+// Whether the direct forward (whole vectors along each output row, written
+// straight to the tensor) computes no more positions than the layout's rows
+// with their gaps would; it also saves the copy of store_output.
+bool direct_pays(const PlaneGeometry& p, int vec) {
+  const Layout one = make_layout(p, 1, 1);
+  return p.out_h * round_up(p.out_w, vec) <= one.blk * one.wq;
+}
+
+// The slots of a chunk's out_h × out_w outputs per image, in images of
+// `image_floats` floats with rows of `row_floats` (offsets from the chunk's
+// first image, output channel 0).
+void direct_slots(const Layout& l, int64_t out_h, int64_t out_w, int64_t row_floats,
+                  int64_t image_floats, int vec, std::vector<DirectSlot>& slots) {
+  slots.clear();
+  for (int64_t n = 0; n < l.nb; ++n)
+    for (int64_t r = 0; r < out_h; ++r)
+      for (int64_t c = 0; c < out_w; c += vec)
+        slots.push_back({l.row_start(n, r) + c, n * image_floats + r * row_floats + c,
+                         int(std::min<int64_t>(vec, out_w - c))});
+}
+
+// The direct forward of every panel: y (channel planes `ldy` apart) holds the
+// chunk's first image, output channel 0.
+void forward_direct_all_panels(const ShiftedKernels& k, const float* panels, int64_t M, int64_t T,
+                               const int64_t* off, const float* x,
+                               const std::vector<DirectSlot>& slots, const float* bias, float* y,
+                               int64_t ldy) {
+  for (int64_t p = 0; p < ceil_div(M, k.mr); ++p)
+    k.forward_direct(panels + p * T * k.mr, int(std::min<int64_t>(k.mr, M - p * k.mr)), off, T, x,
+                     slots.data(), int64_t(slots.size()), bias ? bias + p * k.mr : nullptr,
+                     y + p * k.mr * ldy, ldy);
+}
+
 // G (M × q_padded, row stride ldg) ← images [n0, n0 + nb) of gy (B, M, OH, OW)
 // at their output positions, zero everywhere else.
 void load_grad_output(const Layout& l, const float* gy, int64_t M, int64_t OH, int64_t OW,
@@ -359,6 +399,8 @@ void shifted_forward(const ConvShape& s, const float* x, const float* w, const f
       M, T, k.mr, [&](int64_t m, int64_t t) { return w[m * T + t]; }, panels);
   const int64_t nb_max = images_per_chunk(pg, ceil_div(s.B, get_num_threads()));
   const OutputPlane out{y, s.O, s.OH, s.OW, s.OH, s.OW, 1, 1, 0, 0};
+  const bool direct = direct_pays(pg, k.vec);
+  const int64_t plane = s.OH * s.OW;
   parallel_for(0, s.B, 1, [&](int64_t lo, int64_t hi) {
     ThreadScratch& ts = thread_scratch();
     for (int64_t n0 = lo; n0 < hi; n0 += nb_max) {
@@ -366,6 +408,12 @@ void shifted_forward(const ConvShape& s, const float* x, const float* w, const f
       compute_offsets(l, taps, ts.off);
       float* xb = ts.x.get(l.x_len);
       fill_layout(l, x, s.C, s.H, s.W, s.sh, s.sw, n0, xb, ts.x_gaps);
+      if (direct) {
+        direct_slots(l, s.OH, s.OW, s.OW, M * plane, k.vec, ts.slots);
+        forward_direct_all_panels(k, panels, M, T, ts.off.data(), xb, ts.slots, bias,
+                                  y + n0 * M * plane, plane);
+        continue;
+      }
       float* yb = ts.y.get(round_up(M, k.mr) * l.q_padded);
       forward_all_panels(k, panels, M, T, ts.off.data(), l, xb, yb, l.q_padded);
       store_output(l, yb, l.q_padded, out, bias, n0);
@@ -416,6 +464,9 @@ void shifted_backward_input(const ConvShape& s, const float* gy, const float* w,
   // once, interleaving the column phases.
   const int64_t nb_max = images_per_chunk(pg, ceil_div(s.B, get_num_threads()));
   const int64_t phase_cols = std::min(s.sw, s.W);
+  // Stride 1 has one phase, whose outputs are gx's own rows: written directly.
+  const bool direct = s.sh == 1 && s.sw == 1 && direct_pays(pg, k.vec);
+  const int64_t plane = s.H * s.W;
   parallel_for(0, s.B, 1, [&](int64_t lo, int64_t hi) {
     ThreadScratch& ts = thread_scratch();
     std::vector<const float*> src(static_cast<size_t>(phase_cols));
@@ -423,6 +474,13 @@ void shifted_backward_input(const ConvShape& s, const float* gy, const float* w,
       const Layout l = make_layout(pg, std::min(nb_max, hi - n0), k.q_align);
       float* xb = ts.x.get(l.x_len);
       fill_layout(l, gy, s.O, s.OH, s.OW, 1, 1, n0, xb, ts.x_gaps);
+      if (direct) {
+        compute_offsets(l, phases[0].taps, ts.off);
+        direct_slots(l, s.H, s.W, s.W, M * plane, k.vec, ts.slots);
+        forward_direct_all_panels(k, phases[0].panels, M, int64_t(phases[0].taps.size()),
+                                  ts.off.data(), xb, ts.slots, nullptr, gx + n0 * M * plane, plane);
+        continue;
+      }
       const int64_t ldy = l.q_padded, phase_stride = round_up(M, k.mr) * ldy;
       float* yb = ts.y.get(int64_t(phases.size()) * phase_stride);
       for (size_t i = 0; i < phases.size(); ++i) {
