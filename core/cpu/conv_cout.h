@@ -20,7 +20,8 @@ namespace heed::cpu::conv {
 
 // Whether the output-channel kernels take this convolution: AVX-512, no
 // dilation, outputs up to 16 wide; forward with stride 1 or 2,
-// backward-input with stride 1.
+// backward-input with stride 1; rows of exactly 16 at stride 1 go to the
+// shifted-tap direct forward instead (conv_shifted.h).
 bool cout_forward_supported(const ConvShape& s);
 bool cout_backward_input_supported(const ConvShape& s);
 // Weight gradient: as the forward, 3×3 kernels only.

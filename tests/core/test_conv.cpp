@@ -219,6 +219,9 @@ TEST_CASE("conv2d float32 shifted-tap kernels match the reference on every ISA",
       // 30 columns end in a partial vector, 31 output columns at stride 2.
       {2, 6, 9, 30, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1},
       {3, 4, 9, 62, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1},
+      // 16 columns at stride 1: the direct forward and the output-channel
+      // weight gradient together.
+      {3, 9, 16, 16, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1},
   };
   const int threads = get_num_threads();
   for (cpu::Isa isa : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512}) {
