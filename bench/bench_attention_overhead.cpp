@@ -2,12 +2,13 @@
 //
 //   bench_attention_overhead [--threads N] [--reps R] [--steps S] [--modules se,cbam,eca,coord]
 //
-// ResNet-20 as /work/shared/bench/models.py: conv3×3(3→16) + BN + ReLU,
-// 3 stages × 3 basic blocks (16/32/64 channels, stride 2 entering stages 2
-// and 3), option-A shortcut (x[:, :, ::2, ::2] zero-padded in channels),
-// global average pool, FC(64→10). Each attention variant places the module
-// after bn2 of every block, before the residual add ("standard"), built by
-// name through attention::Placement with its default options.
+// The ResNet-20 that `heed train` and `heed bench` run (train::ResNetCifar,
+// as /work/shared/bench/models.py: conv3×3(3→16) + BN + ReLU, 3 stages × 3
+// basic blocks of 16/32/64 channels, option-A shortcut, global average pool,
+// FC(64→10)), with its fused ops: relu(bn2(·) + shortcut) in one op when
+// plain, the gate joined with the residual add when a module sits after bn2
+// of every block ("standard"), built by name through attention::Placement
+// with its default options.
 //
 // A step is zero_grad + forward + cross-entropy + backward on a batch of 128
 // random 3×32×32 images (no optimizer step: the modules' cost is the point).
@@ -32,70 +33,11 @@
 
 #include "attention/attention.h"
 #include "heed.h"
+#include "train/models/resnet_cifar.h"
 
 using namespace heed;
 
 namespace {
-
-// A CIFAR basic block with an optional attention module after bn2.
-class BlockImpl : public nn::Module {
- public:
-  BlockImpl(int64_t cin, int64_t cout, int64_t stride, const attention::Placement& placement,
-            int stage, int block)
-      : stride_(stride), pad_(stride != 1 || cin != cout ? (cout - cin) / 2 : -1) {
-    conv1 = register_module(
-        "conv1", nn::Conv2d(cin, cout, 3, {.stride = stride, .padding = 1, .bias = false}));
-    bn1 = register_module("bn1", nn::BatchNorm2d(cout));
-    conv2 = register_module("conv2", nn::Conv2d(cout, cout, 3, {.padding = 1, .bias = false}));
-    bn2 = register_module("bn2", nn::BatchNorm2d(cout));
-    if (placement.applies(stage, block)) att = register_module("att", placement.make(cout));
-  }
-  Tensor forward(const Tensor& x) {
-    Tensor o = relu(bn1(conv1(x)));
-    o = bn2(conv2(o));
-    if (!att.is_empty()) o = att(o);
-    Tensor sc = x;
-    if (pad_ >= 0) {  // option A: subsample, zero-pad the new channels
-      sc = x.slice(2, 0, x.size(2), stride_).slice(3, 0, x.size(3), stride_);
-      sc = pad(sc, {0, 0, 0, 0, pad_, pad_});
-    }
-    return relu(o + sc);
-  }
-  nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
-  attention::AttentionModule att{nullptr};
-
- private:
-  int64_t stride_, pad_;
-};
-HEED_MODULE(Block);
-
-class ResNet20Impl : public nn::Module {
- public:
-  explicit ResNet20Impl(const attention::Placement& placement) {
-    conv = register_module("conv", nn::Conv2d(3, 16, 3, {.padding = 1, .bias = false}));
-    bn = register_module("bn", nn::BatchNorm2d(16));
-    layers = register_module("layers", nn::Sequential());
-    int64_t cin = 16;
-    const int64_t widths[] = {16, 32, 64};
-    for (int stage = 1; stage <= 3; ++stage)
-      for (int block = 0; block < 3; ++block) {
-        const int64_t w = widths[stage - 1];
-        layers->push_back(Block(cin, w, stage > 1 && block == 0 ? 2 : 1, placement, stage, block));
-        cin = w;
-      }
-    fc = register_module("fc", nn::Linear(cin, 10));
-  }
-  Tensor forward(const Tensor& x) {
-    Tensor h = layers(relu(bn(conv(x))));
-    return fc(mean(h, {2, 3}));
-  }
-  nn::Conv2d conv{nullptr};
-  nn::BatchNorm2d bn{nullptr};
-  nn::Sequential layers{nullptr};
-  nn::Linear fc{nullptr};
-};
-HEED_MODULE(ResNet20);
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -164,11 +106,11 @@ int main(int argc, char** argv) {
     if (e == std::string::npos) e = modules.size();
     if (e > b) names.push_back(modules.substr(b, e - b));
   }
-  std::vector<ResNet20> models;
+  std::vector<train::ResNetCifar> models;
   std::vector<int64_t> params;
   for (const std::string& n : names) {
-    models.emplace_back(n == "plain" ? attention::Placement::none()
-                                     : attention::Placement::parse(n));
+    models.emplace_back(train::ResNetCifarOptions{
+        .attention = n == "plain" ? attention::Placement::none() : attention::Placement::parse(n)});
     int64_t p = 0;
     for (const Tensor& t : models.back()->parameters()) p += t.numel();
     params.push_back(p);
@@ -177,7 +119,7 @@ int main(int argc, char** argv) {
   const int64_t B = 128;
   Tensor x = randn({B, 3, 32, 32});
   Tensor y = randint(0, 10, {B});
-  auto step = [&](ResNet20& m) {
+  auto step = [&](train::ResNetCifar& m) {
     m->zero_grad();
     Tensor loss = cross_entropy(m(x), y);
     loss.backward();

@@ -220,27 +220,18 @@ void CpuBackend::max_pool2d(const Tensor& out, const Tensor& indices, const Tens
 
 namespace {
 
-// Global max pooling of float32 planes (CBAM's channel gate): the vectorised
-// row max, then a scan for its index: the first occurrence of the maximum,
-// or the last NaN when the plane has one, as max_window chooses.
+// Global max pooling of float32 planes (CBAM's channel gate): one vectorised
+// pass for the maximum and the index of its first occurrence, or the last
+// NaN when the plane has one, as max_window chooses.
 void global_max_pool_f32(const Planes& g, const float* x, float* y, int64_t* ix) {
   const ReduceF32Kernels& k = reduce_f32_kernels();
   const int64_t n = g.H * g.W;
   parallel_for(0, g.P, plane_grain(g, n), [&](int64_t lo, int64_t hi) {
     for (int64_t pl = lo; pl < hi; ++pl) {
       const float* xp = x + pl * n;
-      float best;
-      k.rows(ReduceOp::Max, xp, &best, 1, n);
-      int64_t arg = 0;
-      if (best != best) {
-        for (int64_t i = n - 1; i >= 0; --i)
-          if (xp[i] != xp[i]) {
-            arg = i;
-            break;
-          }
-      } else {
-        while (arg < n - 1 && xp[arg] != best) ++arg;
-      }
+      int64_t arg = k.max_index(xp, n);
+      if (arg < 0)
+        for (arg = n - 1; xp[arg] == xp[arg];) --arg;  // the last NaN
       y[pl] = xp[arg];  // not `best`: a max of ±0 keeps the chosen element's sign
       ix[pl] = arg;
     }

@@ -10,6 +10,7 @@
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/isa.h"
+#include "core/cpu/reduce_f32.h"
 #include "core/heed_core.h"
 #include "core/parallel.h"
 
@@ -128,6 +129,47 @@ TEST_CASE("float32 max / min with indices over a non-inner dim", "[reduce_paths]
         else
           CHECK(double(a[k]) == b[k]);
       }
+    }
+  }
+}
+
+TEST_CASE("max_index: the first maximum in one pass on every ISA", "[reduce_paths]") {
+  // Checked against a plain scan: ties (the first wins, -0 and +0 included),
+  // the maximum in a vector lane, in the tail or at either end, -inf only,
+  // and NaN anywhere (-1), for lengths around the vector widths.
+  auto first_max = [](const std::vector<float>& x) -> int64_t {
+    int64_t arg = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (std::isnan(x[i])) return -1;
+      if (x[i] > x[size_t(arg)]) arg = int64_t(i);
+    }
+    return arg;
+  };
+  Generator gen(7);
+  for (Isa isa : kIsas) {
+    IsaCapGuard cap(isa);
+    const cpu::ReduceF32Kernels& k = cpu::reduce_f32_kernels();
+    for (int64_t len : {1, 2, 7, 8, 9, 15, 16, 17, 33, 64, 100, 1024, 1031}) {
+      INFO("isa " << cpu::isa_name(isa) << ", len " << len);
+      // Few distinct values: many ties of the maximum.
+      std::vector<float> x(static_cast<size_t>(len));
+      for (int trial = 0; trial < 20; ++trial) {
+        const std::vector<float> r = randint(0, 5, {len}, &gen).to(kFloat32).to_vector<float>();
+        for (size_t i = 0; i < x.size(); ++i) x[i] = r[i] - 2.0f;
+        CHECK(k.max_index(x.data(), len) == first_max(x));
+      }
+      std::fill(x.begin(), x.end(), -INFINITY);
+      CHECK(k.max_index(x.data(), len) == 0);
+      x.back() = 1.0f;  // the last element, in the tail or the last vector
+      CHECK(k.max_index(x.data(), len) == len - 1);
+      std::fill(x.begin(), x.end(), 0.0f);
+      x[size_t(len / 2)] = -0.0f;  // ±0 tie: index 0 still wins
+      CHECK(k.max_index(x.data(), len) == 0);
+      x[size_t(len - 1)] = NAN;
+      CHECK(k.max_index(x.data(), len) == -1);
+      x[size_t(len - 1)] = 0.0f;
+      x[0] = NAN;
+      CHECK(k.max_index(x.data(), len) == -1);
     }
   }
 }
