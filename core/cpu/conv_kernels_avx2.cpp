@@ -1,6 +1,6 @@
 // AVX2 micro-kernels of the shifted-tap convolution (see conv_kernels.h); the
 // AVX-512 file explains the scheme. With 16 ymm registers the tiles are
-// smaller: forward 4 rows × 24 positions (12 accumulators), weight grad
+// smaller: forward 4 rows × 3 slots of 8 positions (12 accumulators), weight grad
 // 3 rows × 3 taps (9 accumulators).
 #include "core/cpu/conv_kernels.h"
 
@@ -11,7 +11,7 @@ namespace heed::cpu::conv {
 namespace {
 
 constexpr int kMr = 4;        // forward rows per panel
-constexpr int kNv = 3;        // forward ymm vectors per row (24 positions)
+constexpr int kNv = 3;        // slots per forward tile (24 positions)
 constexpr int kNr = kNv * 8;  // forward positions per tile
 constexpr int kWgRows = 3;    // weight-grad rows per tile
 constexpr int kWgTaps = 3;    // weight-grad taps per tile
@@ -21,50 +21,6 @@ HEED_TARGET_AVX2 inline float horizontal_sum(__m256 v) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
-}
-
-template <int MR>
-HEED_TARGET_AVX2 void forward_tiles(const float* panel, const int64_t* off, int64_t taps,
-                                    const float* x, int64_t q, float* y, int64_t ldy) {
-  for (int64_t q0 = 0; q0 < q; q0 += kNr) {
-    __m256 acc[MR][kNv];
-#pragma GCC unroll 4
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 3
-      for (int j = 0; j < kNv; ++j) acc[i][j] = _mm256_setzero_ps();
-    const float* xq = x + q0;
-    const float* a = panel;
-    for (int64_t t = 0; t < taps; ++t, a += kMr) {
-      const float* xt = xq + off[t];
-      __m256 v[kNv];
-#pragma GCC unroll 3
-      for (int j = 0; j < kNv; ++j) v[j] = _mm256_loadu_ps(xt + 8 * j);
-#pragma GCC unroll 4
-      for (int i = 0; i < MR; ++i) {
-        const __m256 ai = _mm256_broadcast_ss(a + i);
-#pragma GCC unroll 3
-        for (int j = 0; j < kNv; ++j) acc[i][j] = _mm256_fmadd_ps(ai, v[j], acc[i][j]);
-      }
-    }
-#pragma GCC unroll 4
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 3
-      for (int j = 0; j < kNv; ++j) _mm256_storeu_ps(y + i * ldy + q0 + 8 * j, acc[i][j]);
-  }
-}
-
-HEED_TARGET_AVX2 void forward(const float* panel, int m_rows, const int64_t* off, int64_t taps,
-                              const float* x, int64_t q, float* y, int64_t ldy) {
-  switch (m_rows) {
-    case 4:
-      return forward_tiles<4>(panel, off, taps, x, q, y, ldy);
-    case 3:
-      return forward_tiles<3>(panel, off, taps, x, q, y, ldy);
-    case 2:
-      return forward_tiles<2>(panel, off, taps, x, q, y, ldy);
-    default:
-      return forward_tiles<1>(panel, off, taps, x, q, y, ldy);
-  }
 }
 
 // NS slots (one ymm each) × MR rows; the last vector of a row may be partial.
@@ -120,9 +76,9 @@ HEED_TARGET_AVX2 void direct_rows(const float* panel, const int64_t* off, int64_
   if (n_slots - s == 1) direct_tile<MR, 1>(panel, off, taps, x, slots + s, bias, y, ldy);
 }
 
-HEED_TARGET_AVX2 void forward_direct(const float* panel, int m_rows, const int64_t* off,
-                                     int64_t taps, const float* x, const DirectSlot* slots,
-                                     int64_t n_slots, const float* bias, float* y, int64_t ldy) {
+HEED_TARGET_AVX2 void forward(const float* panel, int m_rows, const int64_t* off, int64_t taps,
+                              const float* x, const DirectSlot* slots, int64_t n_slots,
+                              const float* bias, float* y, int64_t ldy) {
   switch (m_rows) {
     case 4:
       return direct_rows<4>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
@@ -198,7 +154,7 @@ HEED_TARGET_AVX2 void weight_grad(const float* g, int64_t ldg, int m_rows, const
 }  // namespace
 
 const ShiftedKernels& avx2_kernels() {
-  static const ShiftedKernels k{Isa::Avx2, kMr, kNr, forward, 8, forward_direct, weight_grad};
+  static const ShiftedKernels k{Isa::Avx2, kMr, kNr, 8, forward, weight_grad};
   return k;
 }
 

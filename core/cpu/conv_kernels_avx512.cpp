@@ -1,6 +1,6 @@
 // AVX-512 micro-kernels of the shifted-tap convolution (see conv_kernels.h).
 //
-// Forward: a register tile of 8 rows of A × 48 output positions (24 zmm
+// Forward: a register tile of 8 rows of A × 3 slots of 16 positions (24 zmm
 // accumulators). Per tap: 3 unaligned loads of X, 8 broadcasts of A (folded
 // into the FMAs as {1to16} memory operands), 24 FMAs; the accumulators stay
 // in registers over all taps, so Y is written once.
@@ -22,62 +22,10 @@ namespace heed::cpu::conv {
 namespace {
 
 constexpr int kMr = 8;         // forward rows per panel
-constexpr int kNv = 3;         // forward zmm vectors per row (48 positions)
+constexpr int kNv = 3;         // slots per forward tile (48 positions)
 constexpr int kNr = kNv * 16;  // forward positions per tile
 constexpr int kWgRows = 4;     // weight-grad rows per tile
 constexpr int kWgTaps = 6;     // weight-grad taps per tile
-
-template <int MR>
-HEED_TARGET_AVX512 void forward_tiles(const float* panel, const int64_t* off, int64_t taps,
-                                      const float* x, int64_t q, float* y, int64_t ldy) {
-  for (int64_t q0 = 0; q0 < q; q0 += kNr) {
-    __m512 acc[MR][kNv];
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 3
-      for (int j = 0; j < kNv; ++j) acc[i][j] = _mm512_setzero_ps();
-    const float* xq = x + q0;
-    const float* a = panel;
-    for (int64_t t = 0; t < taps; ++t, a += kMr) {
-      const float* xt = xq + off[t];
-      __m512 v[kNv];
-#pragma GCC unroll 3
-      for (int j = 0; j < kNv; ++j) v[j] = _mm512_loadu_ps(xt + 16 * j);
-#pragma GCC unroll 8
-      for (int i = 0; i < MR; ++i) {
-        const __m512 ai = _mm512_set1_ps(a[i]);
-#pragma GCC unroll 3
-        for (int j = 0; j < kNv; ++j) acc[i][j] = _mm512_fmadd_ps(ai, v[j], acc[i][j]);
-      }
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 3
-      for (int j = 0; j < kNv; ++j) _mm512_storeu_ps(y + i * ldy + q0 + 16 * j, acc[i][j]);
-  }
-}
-
-HEED_TARGET_AVX512 void forward(const float* panel, int m_rows, const int64_t* off, int64_t taps,
-                                const float* x, int64_t q, float* y, int64_t ldy) {
-  switch (m_rows) {
-    case 8:
-      return forward_tiles<8>(panel, off, taps, x, q, y, ldy);
-    case 7:
-      return forward_tiles<7>(panel, off, taps, x, q, y, ldy);
-    case 6:
-      return forward_tiles<6>(panel, off, taps, x, q, y, ldy);
-    case 5:
-      return forward_tiles<5>(panel, off, taps, x, q, y, ldy);
-    case 4:
-      return forward_tiles<4>(panel, off, taps, x, q, y, ldy);
-    case 3:
-      return forward_tiles<3>(panel, off, taps, x, q, y, ldy);
-    case 2:
-      return forward_tiles<2>(panel, off, taps, x, q, y, ldy);
-    default:
-      return forward_tiles<1>(panel, off, taps, x, q, y, ldy);
-  }
-}
 
 // NS slots (one zmm each) × MR rows; a partial last vector of a row is
 // stored under a mask.
@@ -127,9 +75,9 @@ HEED_TARGET_AVX512 void direct_rows(const float* panel, const int64_t* off, int6
   if (n_slots - s == 1) direct_tile<MR, 1>(panel, off, taps, x, slots + s, bias, y, ldy);
 }
 
-HEED_TARGET_AVX512 void forward_direct(const float* panel, int m_rows, const int64_t* off,
-                                       int64_t taps, const float* x, const DirectSlot* slots,
-                                       int64_t n_slots, const float* bias, float* y, int64_t ldy) {
+HEED_TARGET_AVX512 void forward(const float* panel, int m_rows, const int64_t* off, int64_t taps,
+                                const float* x, const DirectSlot* slots, int64_t n_slots,
+                                const float* bias, float* y, int64_t ldy) {
   switch (m_rows) {
     case 8:
       return direct_rows<8>(panel, off, taps, x, slots, n_slots, bias, y, ldy);
@@ -222,7 +170,7 @@ HEED_TARGET_AVX512 void weight_grad(const float* g, int64_t ldg, int m_rows, con
 }  // namespace
 
 const ShiftedKernels& avx512_kernels() {
-  static const ShiftedKernels k{Isa::Avx512, kMr, kNr, forward, 16, forward_direct, weight_grad};
+  static const ShiftedKernels k{Isa::Avx512, kMr, kNr, 16, forward, weight_grad};
   return k;
 }
 

@@ -1,6 +1,6 @@
 // Portable micro-kernels of the shifted-tap convolution (see conv_kernels.h),
 // and the choice of kernel set for cpu_isa(). Plain loops over a small tile
-// of 4 rows × 8 positions that the compiler may vectorise for the build's
+// of 4 rows × one slot of 8 positions that the compiler may vectorise for the build's
 // target; they are also the readable statement of what the SIMD kernels do.
 #include "core/cpu/conv_kernels.h"
 
@@ -11,23 +11,7 @@ constexpr int kMr = 4;  // rows per panel
 constexpr int kNr = 8;  // positions per tile
 
 void forward(const float* panel, int m_rows, const int64_t* off, int64_t taps, const float* x,
-             int64_t q, float* y, int64_t ldy) {
-  for (int64_t q0 = 0; q0 < q; q0 += kNr) {
-    float acc[kMr][kNr] = {};
-    for (int64_t t = 0; t < taps; ++t) {
-      const float* xt = x + q0 + off[t];
-      const float* a = panel + t * kMr;
-      for (int i = 0; i < kMr; ++i)
-        for (int j = 0; j < kNr; ++j) acc[i][j] += a[i] * xt[j];
-    }
-    for (int i = 0; i < m_rows; ++i)
-      for (int j = 0; j < kNr; ++j) y[i * ldy + q0 + j] = acc[i][j];
-  }
-}
-
-void forward_direct(const float* panel, int m_rows, const int64_t* off, int64_t taps,
-                    const float* x, const DirectSlot* slots, int64_t n_slots, const float* bias,
-                    float* y, int64_t ldy) {
+             const DirectSlot* slots, int64_t n_slots, const float* bias, float* y, int64_t ldy) {
   for (int64_t s = 0; s < n_slots; ++s) {
     const DirectSlot& slot = slots[s];
     float acc[kMr][kNr] = {};
@@ -61,7 +45,7 @@ void weight_grad(const float* g, int64_t ldg, int m_rows, const int64_t* off, in
 }  // namespace
 
 const ShiftedKernels& scalar_kernels() {
-  static const ShiftedKernels k{Isa::Scalar, kMr, kNr, forward, kNr, forward_direct, weight_grad};
+  static const ShiftedKernels k{Isa::Scalar, kMr, kNr, kNr, forward, weight_grad};
   return k;
 }
 

@@ -290,9 +290,9 @@ void forward_direct_all_panels(const ShiftedKernels& k, const float* panels, int
                                const std::vector<DirectSlot>& slots, const float* bias, float* y,
                                int64_t ldy) {
   for (int64_t p = 0; p < ceil_div(M, k.mr); ++p)
-    k.forward_direct(panels + p * T * k.mr, int(std::min<int64_t>(k.mr, M - p * k.mr)), off, T, x,
-                     slots.data(), int64_t(slots.size()), bias ? bias + p * k.mr : nullptr,
-                     y + p * k.mr * ldy, ldy);
+    k.forward(panels + p * T * k.mr, int(std::min<int64_t>(k.mr, M - p * k.mr)), off, T, x,
+              slots.data(), int64_t(slots.size()), bias ? bias + p * k.mr : nullptr,
+              y + p * k.mr * ldy, ldy);
 }
 
 // G (M × q_padded, row stride ldg) ← images [n0, n0 + nb) of gy (B, M, OH, OW)
@@ -348,13 +348,14 @@ void pack_panels(int64_t M, int64_t T, int mr, A a, float* panels) {
       }
 }
 
-// Y (M rows, stride ldy) = panels · X shifted by off.
+// Y (M rows, stride ldy) = panels · X shifted by off at all q_padded
+// positions of the layout, gaps included (dropped when Y is stored).
 void forward_all_panels(const ShiftedKernels& k, const float* panels, int64_t M, int64_t T,
-                        const int64_t* off, const Layout& l, const float* x, float* y,
-                        int64_t ldy) {
-  for (int64_t p = 0; p < ceil_div(M, k.mr); ++p)
-    k.forward(panels + p * T * k.mr, int(std::min<int64_t>(k.mr, M - p * k.mr)), off, T, x,
-              l.q_padded, y + p * k.mr * ldy, ldy);
+                        const int64_t* off, const Layout& l, const float* x, float* y, int64_t ldy,
+                        std::vector<DirectSlot>& slots) {
+  slots.clear();
+  for (int64_t q = 0; q < l.q_padded; q += k.vec) slots.push_back({q, q, k.vec});
+  forward_direct_all_panels(k, panels, M, T, off, x, slots, nullptr, y, ldy);
 }
 
 // The taps of the forward convolution, in weight order (c, ki, kj): input row
@@ -415,7 +416,7 @@ void shifted_forward(const ConvShape& s, const float* x, const float* w, const f
         continue;
       }
       float* yb = ts.y.get(round_up(M, k.mr) * l.q_padded);
-      forward_all_panels(k, panels, M, T, ts.off.data(), l, xb, yb, l.q_padded);
+      forward_all_panels(k, panels, M, T, ts.off.data(), l, xb, yb, l.q_padded, ts.slots);
       store_output(l, yb, l.q_padded, out, bias, n0);
     }
   });
@@ -487,7 +488,7 @@ void shifted_backward_input(const ConvShape& s, const float* gy, const float* w,
         const Phase& ph = phases[i];
         compute_offsets(l, ph.taps, ts.off);
         forward_all_panels(k, ph.panels, M, int64_t(ph.taps.size()), ts.off.data(), l, xb,
-                           yb + int64_t(i) * phase_stride, ldy);
+                           yb + int64_t(i) * phase_stride, ldy, ts.slots);
       }
       for (int64_t c = 0; c < s.C; ++c)
         for (int64_t n = 0; n < l.nb; ++n)
