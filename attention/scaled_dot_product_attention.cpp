@@ -29,9 +29,9 @@ void ScaledDotProductAttentionImpl::init_weights() {
   }
 }
 
-std::pair<Tensor, Tensor> ScaledDotProductAttentionImpl::forward_with_weights(
+std::pair<Tensor, Tensor> ScaledDotProductAttentionImpl::attend(
     const Tensor& queries, const Tensor& keys, const Tensor& values, const Tensor& attention_mask,
-    const Tensor& attention_weights) {
+    const Tensor& attention_weights, bool weights_differentiable) {
   const char* name = "ScaledDotProductAttention";
   for (const Tensor* t : {&queries, &keys, &values})
     HEED_CHECK(t->dim() == 3 && t->size(2) == d_model, name,
@@ -41,10 +41,19 @@ std::pair<Tensor, Tensor> ScaledDotProductAttentionImpl::forward_with_weights(
   HEED_CHECK(keys.size(0) == B && values.size(0) == B && values.size(1) == nk, name, ": queries ",
              shape_str(queries.shape()), ", keys ", shape_str(keys.shape()), " and values ",
              shape_str(values.shape()), " disagree in batch or key count");
-  Tensor q = fc_q(queries).view({B, nq, h, d_k}).permute({0, 2, 1, 3});   // (B, h, nq, d_k)
-  Tensor k = fc_k(keys).view({B, nk, h, d_k}).permute({0, 2, 3, 1});      // (B, h, d_k, nk)
-  Tensor v = fc_v(values).view({B, nk, h, d_v}).permute({0, 2, 1, 3});    // (B, h, nk, d_v)
-  Tensor att = detail::div_scalar(matmul(q, k), std::sqrt(double(d_k)));  // (B, h, nq, nk)
+  Tensor q = fc_q(queries).view({B, nq, h, d_k}).permute({0, 2, 1, 3});  // (B, h, nq, d_k)
+  Tensor k = fc_k(keys).view({B, nk, h, d_k}).permute({0, 2, 1, 3});     // (B, h, nk, d_k)
+  Tensor v = fc_v(values).view({B, nk, h, d_v}).permute({0, 2, 1, 3});   // (B, h, nk, d_v)
+  // The fused op, one node, when nothing changes the scores or the map and
+  // the map's gradient is not wanted (it gives none).
+  if (!weights_differentiable && !attention_weights.defined() && !attention_mask.defined() &&
+      !(dropout->is_training() && dropout->p > 0)) {
+    auto [out, att] = scaled_dot_product_attention(q, k, v, 1.0 / std::sqrt(double(d_k)));
+    keep_map("weights", att);
+    return {fc_o(out.transpose(1, 2).reshape({B, nq, h * d_v})), att};
+  }
+  Tensor att = detail::div_scalar(matmul(q, k.transpose(2, 3)),
+                                  std::sqrt(double(d_k)));  // (B, h, nq, nk)
   if (attention_weights.defined()) att = att * attention_weights;
   if (attention_mask.defined()) {
     HEED_CHECK(attention_mask.dtype() == kBool, name,
@@ -59,10 +68,16 @@ std::pair<Tensor, Tensor> ScaledDotProductAttentionImpl::forward_with_weights(
   return {fc_o(out), att};
 }
 
+std::pair<Tensor, Tensor> ScaledDotProductAttentionImpl::forward_with_weights(
+    const Tensor& queries, const Tensor& keys, const Tensor& values, const Tensor& attention_mask,
+    const Tensor& attention_weights) {
+  return attend(queries, keys, values, attention_mask, attention_weights, true);
+}
+
 Tensor ScaledDotProductAttentionImpl::forward(const Tensor& queries, const Tensor& keys,
                                               const Tensor& values, const Tensor& attention_mask,
                                               const Tensor& attention_weights) {
-  return forward_with_weights(queries, keys, values, attention_mask, attention_weights).first;
+  return attend(queries, keys, values, attention_mask, attention_weights, false).first;
 }
 
 std::string ScaledDotProductAttentionImpl::extra_repr() const {

@@ -45,6 +45,12 @@ class ScaledDotProductAttentionImpl : public nn::Module, public MapRecorder {
   int64_t d_model, d_k, d_v, h;
   nn::Linear fc_q{nullptr}, fc_k{nullptr}, fc_v{nullptr}, fc_o{nullptr};
   nn::Dropout dropout{nullptr};
+
+ private:
+  // The map (second) carries a gradient only when weights_differentiable.
+  std::pair<Tensor, Tensor> attend(const Tensor& queries, const Tensor& keys, const Tensor& values,
+                                   const Tensor& attention_mask, const Tensor& attention_weights,
+                                   bool weights_differentiable);
 };
 HEED_MODULE(ScaledDotProductAttention);
 

@@ -1,6 +1,7 @@
 #include "attention/transformer.h"
 
 #include <cmath>
+#include <tuple>
 
 namespace heed::attention {
 
@@ -33,11 +34,18 @@ Tensor MultiHeadSelfAttentionImpl::forward(const Tensor& x) {
     return linear(x, w, b).view({B, N, num_heads, head_dim}).transpose(1, 2);
   };
   Tensor q = heads_of(0), k = heads_of(1), v = heads_of(2);
-  // timm scales q before the product (bit-equal to scaling after only for hd = 4^n).
-  Tensor att = softmax(matmul(q * scale, k.transpose(-2, -1)), -1);  // (B, h, N, N)
-  keep_map("weights", att);
-  Tensor out = matmul(attn_drop(att), v).transpose(1, 2).reshape({B, N, dim});  // (B, N, dim)
-  return proj_drop(proj(out));
+  Tensor out;  // (B, h, N, hd)
+  if (attn_drop->is_training() && attn_drop->p > 0) {
+    // timm scales q before the product (bit-equal to scaling after only for hd = 4^n).
+    Tensor att = softmax(matmul(q * scale, k.transpose(-2, -1)), -1);  // (B, h, N, N)
+    keep_map("weights", att);
+    out = matmul(attn_drop(att), v);
+  } else {  // no dropout on the map: the fused op, one node
+    Tensor att;
+    std::tie(out, att) = scaled_dot_product_attention(q, k, v, scale);
+    keep_map("weights", att);
+  }
+  return proj_drop(proj(out.transpose(1, 2).reshape({B, N, dim})));  // (B, N, dim)
 }
 
 nn::ModuleCost MultiHeadSelfAttentionImpl::cost(const std::vector<Shape>& in,

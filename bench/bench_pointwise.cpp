@@ -141,5 +141,20 @@ int main(int argc, char** argv) {
       [&] { be.softmax_backward(scores_out, scores, scores, 3, false); });
   run(opt, "log_softmax [128,3,65,65]", ns, 8 * ns,
       [&] { be.softmax(scores_out, scores, 3, true); });
+  // --- ViT-tiny's attention heads (scale, q kᵀ, softmax, · v), per score
+  const Tensor aq = input({128, 65, 3, 64}).transpose(1, 2), ak = input({128, 65, 3, 64}),
+               av = input({128, 65, 3, 64}).transpose(1, 2), ago = input({128, 3, 65, 64});
+  const Tensor akh = ak.transpose(1, 2);
+  Tensor aout = empty({128, 65, 3, 64}).transpose(1, 2), aprobs = empty({128, 3, 65, 65});
+  Tensor agq = empty({128, 65, 3, 64}).transpose(1, 2),
+         agk = empty({128, 65, 3, 64}).transpose(1, 2),
+         agv = empty({128, 65, 3, 64}).transpose(1, 2);
+  const int64_t nh = aq.numel();
+  run(opt, "attention fused [128,3,65,64]", ns, 4 * (4 * nh + ns),
+      [&] { be.attention(aout, aprobs, aq, akh, av, 0.125); });
+  run(opt, "attention backward fused [128,3,65,64]", ns, 4 * (7 * nh + ns),
+      [&] { be.attention_backward(agq, agk, agv, ago, aprobs, aq, akh, av, 0.125); });
+  run(opt, "attention composed (matmul, softmax, matmul)", ns, 4 * (4 * nh + ns),
+      [&] { matmul(softmax(matmul(aq, akh.transpose(2, 3)) * 0.125, -1), av); });
   return 0;
 }

@@ -3,6 +3,8 @@
 // error when heed was built without CUDA or the device is absent.
 #include "core/backend.h"
 
+#include <algorithm>
+
 #include "core/cpu/cpu_backend.h"
 #include "core/cuda/cuda.h"
 #include "core/tensor.h"
@@ -122,6 +124,77 @@ void Backend::channel_mean_max_backward(const Tensor& grad_x, const Tensor& grad
   scatter_add(t, 1, argmax, grad_max);
   if (grad_x.defined()) gated(*this, t, gate, grad_x);
   if (grad_gate.defined()) sum_of_products(grad_gate, t, x, broadcast_dims(gate, x));
+}
+
+namespace {
+
+// One batch entry's heads of a (B, h, n, d) tensor as strided GEMM operands.
+struct HeadMatrices {
+  char* data;
+  int64_t head_stride, ld;
+};
+
+HeadMatrices heads_of(const Tensor& t, int64_t b) {
+  char* base = static_cast<char*>(t.raw_data()) + b * t.stride(0) * int64_t(t.element_size());
+  return {base, t.stride(1), t.size(2) == 1 ? std::max<int64_t>(t.size(3), 1) : t.stride(2)};
+}
+
+// c = alpha · op(a) · op(b) for every head of one batch entry.
+void head_gemm(Backend& be, DType dtype, int64_t heads, bool trans_a, bool trans_b, int64_t m,
+               int64_t n, int64_t k, double alpha, HeadMatrices a, HeadMatrices b, HeadMatrices c) {
+  GemmArgs g;
+  g.dtype = dtype;
+  g.trans_a = trans_a, g.trans_b = trans_b;
+  g.m = m, g.n = n, g.k = k;
+  g.alpha = alpha;
+  g.a = a.data, g.lda = a.ld, g.stride_a = a.head_stride;
+  g.b = b.data, g.ldb = b.ld, g.stride_b = b.head_stride;
+  g.c = c.data, g.ldc = c.ld, g.stride_c = c.head_stride;
+  g.batch = heads;
+  be.gemm(g);
+}
+
+}  // namespace
+
+void Backend::attention(const Tensor& out, const Tensor& probs, const Tensor& q, const Tensor& k,
+                        const Tensor& v, double scale) {
+  const int64_t B = q.size(0), H = q.size(1), nq = q.size(2), d = q.size(3);
+  const int64_t nk = k.size(2), dv = v.size(3);
+  Tensor scores = empty(probs.shape(), {probs.dtype(), probs.device()});
+  for (int64_t b = 0; b < B; ++b)
+    head_gemm(*this, q.dtype(), H, false, true, nq, nk, d, scale, heads_of(q, b), heads_of(k, b),
+              heads_of(scores, b));
+  softmax(probs, scores, 3, false);
+  for (int64_t b = 0; b < B; ++b)
+    head_gemm(*this, q.dtype(), H, false, false, nq, dv, nk, 1, heads_of(probs, b), heads_of(v, b),
+              heads_of(out, b));
+}
+
+void Backend::attention_backward(const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
+                                 const Tensor& grad_out, const Tensor& probs, const Tensor& q,
+                                 const Tensor& k, const Tensor& v, double scale) {
+  const int64_t B = q.size(0), H = q.size(1), nq = q.size(2), d = q.size(3);
+  const int64_t nk = k.size(2), dv = v.size(3);
+  const DType dt = q.dtype();
+  if (grad_v.defined())
+    for (int64_t b = 0; b < B; ++b)
+      head_gemm(*this, dt, H, true, false, nk, dv, nq, 1, heads_of(probs, b), heads_of(grad_out, b),
+                heads_of(grad_v, b));
+  if (!grad_q.defined() && !grad_k.defined()) return;
+  Tensor grad_probs = empty(probs.shape(), {probs.dtype(), probs.device()});
+  for (int64_t b = 0; b < B; ++b)
+    head_gemm(*this, dt, H, false, true, nq, nk, dv, 1, heads_of(grad_out, b), heads_of(v, b),
+              heads_of(grad_probs, b));
+  Tensor grad_scores = empty(probs.shape(), {probs.dtype(), probs.device()});
+  softmax_backward(grad_scores, grad_probs, probs, 3, false);
+  for (int64_t b = 0; b < B; ++b) {
+    if (grad_q.defined())
+      head_gemm(*this, dt, H, false, false, nq, d, nk, scale, heads_of(grad_scores, b),
+                heads_of(k, b), heads_of(grad_q, b));
+    if (grad_k.defined())
+      head_gemm(*this, dt, H, true, false, nk, d, nq, scale, heads_of(grad_scores, b),
+                heads_of(q, b), heads_of(grad_k, b));
+  }
 }
 
 Tensor Backend::grad_through_relu(const Tensor& grad_out, const Tensor& output,

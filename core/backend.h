@@ -161,6 +161,21 @@ class Backend {
   virtual void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out,
                                 int64_t dim, bool log) = 0;
 
+  // --- attention for short sequences: softmax(scale · q kᵀ) · v per (batch, head)
+  // q (B, h, nq, d), k (B, h, nk, d), v (B, h, nk, dv) and out (B, h, nq, dv)
+  // have unit inner stride and rows at least a row apart (any batch and head
+  // strides); probs (B, h, nq, nk) is contiguous and receives the softmax.
+  // The default composes gemm and softmax, one batch entry at a time.
+  virtual void attention(const Tensor& out, const Tensor& probs, const Tensor& q, const Tensor& k,
+                         const Tensor& v, double scale);
+  // Its backward, with dS = probs · (dP - Σ_keys probs · dP) and dP = grad_out vᵀ:
+  // grad_q = scale · dS k, grad_k = scale · dSᵀ q, grad_v = probsᵀ grad_out.
+  // Any gradient may be undefined; defined ones are overwritten and laid out
+  // as q, k and v are.
+  virtual void attention_backward(const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
+                                  const Tensor& grad_out, const Tensor& probs, const Tensor& q,
+                                  const Tensor& k, const Tensor& v, double scale);
+
   // --- convolution, contiguous (B, C, H, W) tensors (conv kernels)
   virtual void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight,
                       const Tensor& bias /* may be undefined */, const Conv2dParams& p) = 0;

@@ -258,6 +258,12 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
         return In{in({3, 4}), in({5, 4}, -1, 1, 2), in({5}, -1, 1, 3)};
       },
       [](const In& i) { return linear(i[0], i[1], i[2]); });
+  reg(
+      "scaled_dot_product_attention", "nq != nk, d != dv",
+      [] {
+        return In{in({2, 2, 3, 4}), in({2, 2, 5, 4}, -1, 1, 2), in({2, 2, 5, 3}, -1, 1, 3)};
+      },
+      [](const In& i) { return scaled_dot_product_attention(i[0], i[1], i[2], 0.6).first; });
   // --- movement
   reg(
       "reshape", "strided input",

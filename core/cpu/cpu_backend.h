@@ -47,6 +47,12 @@ class CpuBackend final : public Backend {
   void softmax(const Tensor& out, const Tensor& in, int64_t dim, bool log) override;
   void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out,
                         int64_t dim, bool log) override;
+  // attention.cpp
+  void attention(const Tensor& out, const Tensor& probs, const Tensor& q, const Tensor& k,
+                 const Tensor& v, double scale) override;
+  void attention_backward(const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
+                          const Tensor& grad_out, const Tensor& probs, const Tensor& q,
+                          const Tensor& k, const Tensor& v, double scale) override;
   // conv.cpp
   void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
               const Conv2dParams& p) override;

@@ -9,6 +9,7 @@
 #include <climits>
 #include <type_traits>
 
+#include "core/cpu/blas_threads.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/parallel.h"
 
@@ -55,16 +56,10 @@ void gemm_batch(const GemmArgs& g) {
     for (int64_t i = 0; i < g.batch; ++i) gemm_one<T>(g, i);
     return;
   }
-  openblas_set_num_threads(1);
-  try {
-    parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) gemm_one<T>(g, i);
-    });
-  } catch (...) {
-    openblas_set_num_threads(threads);
-    throw;
-  }
-  openblas_set_num_threads(threads);
+  OneBlasThreadScope one_blas_thread;
+  parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) gemm_one<T>(g, i);
+  });
 }
 
 }  // namespace

@@ -125,6 +125,16 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // x (*, in) · weightᵀ (out, in) + bias (out).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
+// -------------------------------------------------------------- attention.cpp
+// softmax(scale · q kᵀ) · v over the last two dims, per (batch, head), for
+// short sequences: q (B, h, nq, d), k (B, h, nk, d), v (B, h, nk, dv), any
+// strides. Returns (out (B, h, nq, dv), probs (B, h, nq, nk)). out is stored
+// as (B, nq, h, dv), so out.transpose(1, 2).reshape({B, nq, h·dv}) is a view;
+// probs is the attention map and carries no gradient. torch:
+// F.scaled_dot_product_attention(q, k, v, scale=scale) without mask or dropout.
+std::pair<Tensor, Tensor> scaled_dot_product_attention(const Tensor& q, const Tensor& k,
+                                                       const Tensor& v, double scale);
+
 // --------------------------------------------------------------- movement.cpp
 Tensor reshape(const Tensor& x, const Shape& shape);  // one -1 allowed
 Tensor view(const Tensor& x, const Shape& shape);     // errors instead of copying

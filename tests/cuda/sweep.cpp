@@ -432,6 +432,15 @@ std::vector<SweepCase> build_cases() {
          return In{uni({3, 4, 3, 5})};
        },
        [](const In& i) { return channel_mean_max(i[0], Tensor(), true); }});
+  add(loose(
+      {"scaled_dot_product_attention", "heads split from (B, n, h, d)",
+       [] {
+         return In{uni({2, 5, 3, 4}), uni({2, 3, 7, 4}, -1, 1, 2), uni({2, 7, 3, 6}, -1, 1, 3)};
+       },
+       [](const In& i) {
+         return scaled_dot_product_attention(i[0].transpose(1, 2), i[1], i[2].transpose(1, 2), 0.5)
+             .first;
+       }}));
   // ---------------------------------------------------------------- matmul
   add(loose({"matmul", "2-D",
              [] {
