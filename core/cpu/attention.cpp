@@ -35,13 +35,15 @@ HeadMatrix<T> head(const Tensor& t, int64_t b, int64_t h) {
 }
 
 // c (m × n) = alpha · A · B, overwritten, where A(i, p) = a[i · a_row + p · a_col]
-// (a stored matrix or its transpose) and B is row-major. float32 runs our
-// small-matrix kernel; float64 (gradcheck) goes to OpenBLAS.
+// (a stored matrix or its transpose) and B is row-major; b_padded as in
+// small_gemm_f32.h. float32 runs our small-matrix kernel; float64
+// (gradcheck) goes to OpenBLAS.
 template <typename T>
 void product(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t a_row, int64_t a_col,
-             HeadMatrix<const T> b, HeadMatrix<T> c) {
+             HeadMatrix<const T> b, HeadMatrix<T> c, bool b_padded = false) {
   if constexpr (std::is_same_v<T, float>) {
-    small_gemm_f32_kernels().gemm(m, n, k, alpha, a, a_row, a_col, b.data, b.ld, c.data, c.ld);
+    small_gemm_f32_kernels().gemm(m, n, k, alpha, a, a_row, a_col, b.data, b.ld, b_padded, c.data,
+                                  c.ld);
   } else {
     const bool trans = a_col != 1;
     cblas_dgemm(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, CblasNoTrans, int(m), int(n),
@@ -52,7 +54,8 @@ void product(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t a_row
 
 // The transpose of a rows × cols head matrix, into a thread's buffer
 // (row-major, cols × rows): the B of a product with it. Its rows start on
-// cache lines (ld a multiple of 16 floats), so no vector load of B splits.
+// cache lines (ld a multiple of 16 floats), so no vector load of B splits,
+// and every row is readable to ld: small_gemm's b_padded.
 template <typename T>
 HeadMatrix<const T> transposed(HeadMatrix<const T> x, int64_t rows, int64_t cols,
                                std::vector<T>& buffer) {
@@ -119,7 +122,7 @@ void attention_forward(const Tensor& out, const Tensor& probs, const Tensor& q, 
     HeadMatrix<T> p = head<T>(probs, b, h);
     HeadMatrix<const T> qh = in(head<T>(q, b, h));
     product<T>(nq, nk, d, T(scale), qh.data, qh.ld, 1, transposed(in(head<T>(k, b, h)), nk, d, k_t),
-               p);
+               p, true);
     softmax_rows(p.data, nq, nk);
     product<T>(nq, dv, nk, T(1), p.data, p.ld, 1, in(head<T>(v, b, h)), head<T>(out, b, h));
   });
@@ -143,7 +146,7 @@ void attention_backward_impl(const Tensor& grad_q, const Tensor& grad_k, const T
     scores.resize(size_t(nq * nk));
     HeadMatrix<T> gs{scores.data(), nk};
     product<T>(nq, nk, dv, T(1), go.data, go.ld, 1, transposed(in(head<T>(v, b, h)), nk, dv, v_t),
-               gs);
+               gs, true);
     softmax_backward_rows(gs.data, p.data, nq, nk);
     if (grad_q.defined())  // scale · gs · k
       product<T>(nq, d, nk, T(scale), gs.data, gs.ld, 1, in(head<T>(k, b, h)),
