@@ -30,7 +30,9 @@ TensorImpl::~TensorImpl() {
   autograd::release_node(std::move(grad_fn));
 }
 
-int64_t live_tensor_count() { return g_live_tensors.load(); }
+int64_t live_tensor_count() {
+  return g_live_tensors.load();
+}
 
 namespace {
 // x itself when contiguous, else a contiguous copy on its device (not recorded).
@@ -88,15 +90,20 @@ double Tensor::item() const {
 }
 
 Tensor& Tensor::requires_grad_(bool on) {
-  HEED_CHECK(is_leaf(), "requires_grad_: only leaf tensors can change requires_grad; use "
+  HEED_CHECK(is_leaf(),
+             "requires_grad_: only leaf tensors can change requires_grad; use "
              "detach() first");
-  HEED_CHECK(!on || is_floating_point(), "requires_grad_: only floating-point tensors can "
-             "require grad, this one is ", dtype());
+  HEED_CHECK(!on || is_floating_point(),
+             "requires_grad_: only floating-point tensors can "
+             "require grad, this one is ",
+             dtype());
   impl_->requires_grad = on;
   return *this;
 }
 
-Tensor Tensor::grad() const { return Tensor(checked().grad); }
+Tensor Tensor::grad() const {
+  return Tensor(checked().grad);
+}
 
 void Tensor::set_grad(const Tensor& g) const {
   if (g.defined())
@@ -113,14 +120,18 @@ Tensor Tensor::detach() const {
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
   Tensor g = gradient;
   if (!g.defined()) {
-    HEED_CHECK(numel() == 1, "backward: grad can be implicitly created only for one-element "
-               "outputs; this tensor has shape ", shape_str(shape()), ", pass a gradient");
+    HEED_CHECK(numel() == 1,
+               "backward: grad can be implicitly created only for one-element "
+               "outputs; this tensor has shape ",
+               shape_str(shape()), ", pass a gradient");
     g = ones(shape(), {dtype(), device()});
   }
   autograd::run_backward({*this}, {g}, retain_graph);
 }
 
-Tensor Tensor::contiguous() const { return heed::contiguous(*this); }
+Tensor Tensor::contiguous() const {
+  return heed::contiguous(*this);
+}
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), {dtype(), device()});
@@ -131,7 +142,9 @@ Tensor Tensor::clone() const {
   return out;
 }
 
-Tensor Tensor::to(DType t) const { return t == dtype() ? *this : cast(*this, t); }
+Tensor Tensor::to(DType t) const {
+  return t == dtype() ? *this : cast(*this, t);
+}
 
 Tensor Tensor::to(Device d) const {
   if (d == device()) return *this;
@@ -148,37 +161,91 @@ Tensor Tensor::to(Device d) const {
   return out;
 }
 
-Tensor Tensor::reshape(const Shape& s) const { return heed::reshape(*this, s); }
-Tensor Tensor::view(const Shape& s) const { return heed::view(*this, s); }
-Tensor Tensor::transpose(int64_t a, int64_t b) const { return heed::transpose(*this, a, b); }
-Tensor Tensor::permute(const Shape& d) const { return heed::permute(*this, d); }
-Tensor Tensor::narrow(int64_t d, int64_t s, int64_t l) const { return heed::narrow(*this, d, s, l); }
+Tensor Tensor::reshape(const Shape& s) const {
+  return heed::reshape(*this, s);
+}
+Tensor Tensor::view(const Shape& s) const {
+  return heed::view(*this, s);
+}
+Tensor Tensor::transpose(int64_t a, int64_t b) const {
+  return heed::transpose(*this, a, b);
+}
+Tensor Tensor::permute(const Shape& d) const {
+  return heed::permute(*this, d);
+}
+Tensor Tensor::narrow(int64_t d, int64_t s, int64_t l) const {
+  return heed::narrow(*this, d, s, l);
+}
 Tensor Tensor::slice(int64_t d, int64_t s, int64_t e, int64_t st) const {
   return heed::slice(*this, d, s, e, st);
 }
-Tensor Tensor::select(int64_t d, int64_t i) const { return heed::select(*this, d, i); }
-Tensor Tensor::expand(const Shape& s) const { return heed::expand(*this, s); }
-Tensor Tensor::squeeze() const { return heed::squeeze(*this); }
-Tensor Tensor::squeeze(int64_t d) const { return heed::squeeze(*this, d); }
-Tensor Tensor::unsqueeze(int64_t d) const { return heed::unsqueeze(*this, d); }
-Tensor Tensor::flatten(int64_t s, int64_t e) const { return heed::flatten(*this, s, e); }
+Tensor Tensor::select(int64_t d, int64_t i) const {
+  return heed::select(*this, d, i);
+}
+Tensor Tensor::expand(const Shape& s) const {
+  return heed::expand(*this, s);
+}
+Tensor Tensor::squeeze() const {
+  return heed::squeeze(*this);
+}
+Tensor Tensor::squeeze(int64_t d) const {
+  return heed::squeeze(*this, d);
+}
+Tensor Tensor::unsqueeze(int64_t d) const {
+  return heed::unsqueeze(*this, d);
+}
+Tensor Tensor::flatten(int64_t s, int64_t e) const {
+  return heed::flatten(*this, s, e);
+}
 
-Tensor Tensor::sum() const { return heed::sum(*this); }
-Tensor Tensor::sum(const Shape& d, bool k) const { return heed::sum(*this, d, k); }
-Tensor Tensor::mean() const { return heed::mean(*this); }
-Tensor Tensor::mean(const Shape& d, bool k) const { return heed::mean(*this, d, k); }
-Tensor Tensor::exp() const { return heed::exp(*this); }
-Tensor Tensor::log() const { return heed::log(*this); }
-Tensor Tensor::sqrt() const { return heed::sqrt(*this); }
-Tensor Tensor::abs() const { return heed::abs(*this); }
-Tensor Tensor::pow(double e) const { return heed::pow(*this, e); }
-Tensor Tensor::relu() const { return heed::relu(*this); }
-Tensor Tensor::sigmoid() const { return heed::sigmoid(*this); }
-Tensor Tensor::tanh() const { return heed::tanh(*this); }
-Tensor Tensor::matmul(const Tensor& o) const { return heed::matmul(*this, o); }
-Tensor Tensor::softmax(int64_t d) const { return heed::softmax(*this, d); }
-Tensor Tensor::log_softmax(int64_t d) const { return heed::log_softmax(*this, d); }
-Tensor Tensor::argmax(int64_t d, bool k) const { return heed::argmax(*this, d, k); }
+Tensor Tensor::sum() const {
+  return heed::sum(*this);
+}
+Tensor Tensor::sum(const Shape& d, bool k) const {
+  return heed::sum(*this, d, k);
+}
+Tensor Tensor::mean() const {
+  return heed::mean(*this);
+}
+Tensor Tensor::mean(const Shape& d, bool k) const {
+  return heed::mean(*this, d, k);
+}
+Tensor Tensor::exp() const {
+  return heed::exp(*this);
+}
+Tensor Tensor::log() const {
+  return heed::log(*this);
+}
+Tensor Tensor::sqrt() const {
+  return heed::sqrt(*this);
+}
+Tensor Tensor::abs() const {
+  return heed::abs(*this);
+}
+Tensor Tensor::pow(double e) const {
+  return heed::pow(*this, e);
+}
+Tensor Tensor::relu() const {
+  return heed::relu(*this);
+}
+Tensor Tensor::sigmoid() const {
+  return heed::sigmoid(*this);
+}
+Tensor Tensor::tanh() const {
+  return heed::tanh(*this);
+}
+Tensor Tensor::matmul(const Tensor& o) const {
+  return heed::matmul(*this, o);
+}
+Tensor Tensor::softmax(int64_t d) const {
+  return heed::softmax(*this, d);
+}
+Tensor Tensor::log_softmax(int64_t d) const {
+  return heed::log_softmax(*this, d);
+}
+Tensor Tensor::argmax(int64_t d, bool k) const {
+  return heed::argmax(*this, d, k);
+}
 
 void Tensor::check_inplace(const char* op) const {
   HEED_CHECK(!(requires_grad() && grad_mode_enabled()), op,
@@ -186,7 +253,9 @@ void Tensor::check_inplace(const char* op) const {
              "(optimizers do) or use the out-of-place op");
 }
 
-Tensor& Tensor::zero_() { return fill_(0.0); }
+Tensor& Tensor::zero_() {
+  return fill_(0.0);
+}
 
 Tensor& Tensor::fill_(double value) {
   check_inplace("fill_");
@@ -231,14 +300,28 @@ Tensor full(const Shape& shape, double value, TensorOptions o) {
   backend_of(t).fill(t, value);
   return t;
 }
-Tensor zeros(const Shape& shape, TensorOptions o) { return full(shape, 0.0, o); }
-Tensor ones(const Shape& shape, TensorOptions o) { return full(shape, 1.0, o); }
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), {t.dtype(), t.device()}); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), {t.dtype(), t.device()}); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), {t.dtype(), t.device()}); }
-Tensor full_like(const Tensor& t, double v) { return full(t.shape(), v, {t.dtype(), t.device()}); }
+Tensor zeros(const Shape& shape, TensorOptions o) {
+  return full(shape, 0.0, o);
+}
+Tensor ones(const Shape& shape, TensorOptions o) {
+  return full(shape, 1.0, o);
+}
+Tensor empty_like(const Tensor& t) {
+  return empty(t.shape(), {t.dtype(), t.device()});
+}
+Tensor zeros_like(const Tensor& t) {
+  return zeros(t.shape(), {t.dtype(), t.device()});
+}
+Tensor ones_like(const Tensor& t) {
+  return ones(t.shape(), {t.dtype(), t.device()});
+}
+Tensor full_like(const Tensor& t, double v) {
+  return full(t.shape(), v, {t.dtype(), t.device()});
+}
 
-Tensor arange(double end, TensorOptions o) { return arange(0, end, 1, o); }
+Tensor arange(double end, TensorOptions o) {
+  return arange(0, end, 1, o);
+}
 
 Tensor arange(double start, double end, double step, TensorOptions o) {
   HEED_CHECK(step != 0, "arange: step must be nonzero");
@@ -283,6 +366,8 @@ Tensor tensor(std::initializer_list<double> values, TensorOptions o) {
   return from_vector(std::vector<double>(values)).to(o.dtype).to(o.device);
 }
 
-Tensor scalar_tensor(double value, TensorOptions o) { return full({}, value, o); }
+Tensor scalar_tensor(double value, TensorOptions o) {
+  return full({}, value, o);
+}
 
 }  // namespace heed
