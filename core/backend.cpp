@@ -24,6 +24,15 @@ void Backend::sum_of_products(const Tensor& out, const Tensor& a, const Tensor& 
   reduce(ReduceOp::Sum, out, product, dims);
 }
 
+void Backend::conv2d_add_relu(const Tensor& out, const Tensor& input, const Tensor& weight,
+                              const Tensor& bias, const Tensor& residual, const Conv2dParams& p) {
+  conv2d(out, input, weight, bias, p);
+  if (residual.defined())
+    binary(BinaryOp::AddRelu, out, out, residual, {});
+  else
+    unary(UnaryOp::Relu, out, out, {});
+}
+
 void Backend::batch_norm_relu(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
                               const Tensor& input, const Tensor& weight, const Tensor& bias,
                               const Tensor& residual, const Tensor& running_mean,

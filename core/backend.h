@@ -179,6 +179,11 @@ class Backend {
   // --- convolution, contiguous (B, C, H, W) tensors (conv kernels)
   virtual void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight,
                       const Tensor& bias /* may be undefined */, const Conv2dParams& p) = 0;
+  // out = relu(conv2d(...) + residual); residual (out's shape, contiguous)
+  // may be undefined: relu(conv2d). The default runs conv2d, then adds and
+  // ReLUs in place.
+  virtual void conv2d_add_relu(const Tensor& out, const Tensor& input, const Tensor& weight,
+                               const Tensor& bias, const Tensor& residual, const Conv2dParams& p);
   virtual void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad_out,
                                      const Tensor& weight, const Conv2dParams& p) = 0;
   // grad_weight (and grad_bias if defined) are overwritten.

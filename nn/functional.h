@@ -29,6 +29,8 @@ using ::heed::tanh;
 // layers
 using ::heed::conv1d;
 using ::heed::conv2d;
+using ::heed::conv2d_add_relu;
+using ::heed::conv2d_relu;
 using ::heed::embedding;
 using ::heed::linear;
 using ::heed::pad;

@@ -430,6 +430,22 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
         return conv2d(i[0], i[1], i[2], {2, 2}, {1, 1}, {1, 1}, 2);
       });
   reg(
+      "conv2d_relu", "padding 1, bias",
+      [] {
+        return In{in({2, 3, 4, 4}), in({4, 3, 3, 3}, -1, 1, 2), in({4}, -1, 1, 3)};
+      },
+      [](const In& i) {
+        return conv2d_relu(i[0], i[1], i[2], {1, 1}, {1, 1});
+      });
+  reg(
+      "conv2d_add_relu", "stride 2, residual",
+      [] {
+        return In{in({2, 3, 5, 5}), in({4, 3, 3, 3}, -1, 1, 2), in({2, 4, 3, 3}, -1, 1, 4)};
+      },
+      [](const In& i) {
+        return conv2d_add_relu(i[0], i[1], Tensor(), i[2], {2, 2}, {1, 1});
+      });
+  reg(
       "conv1d", "padding 2, dilation 2",
       [] {
         return In{in({2, 3, 7}), in({4, 3, 3}, -1, 1, 2), in({4}, -1, 1, 3)};

@@ -457,21 +457,38 @@ void conv2d_backward_weight_impl(CpuBackend& be, const Geom& g, T* gw, T* gb, co
 
 }  // namespace
 
-void CpuBackend::conv2d(const Tensor& out, const Tensor& input, const Tensor& weight,
-                        const Tensor& bias, const Conv2dParams& p) {
-  const Geom g = make_geom(input, weight, out, p);
+namespace {
+
+// The float32 fast forwards (with their epilogue), or false when neither
+// takes this convolution.
+bool fast_forward(const Geom& g, const Tensor& out, const Tensor& input, const Tensor& weight,
+                  const Tensor& bias, const conv::OutputEpilogue& epilogue) {
+  conv::ConvShape s;
+  if (!use_shifted(g, out.dtype(), s)) return false;
+  const float* b = bias.defined() ? bias.data_ptr<float>() : nullptr;
+  if (conv::cout_forward_supported(s))
+    conv::cout_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(), b, epilogue,
+                       out.data_ptr<float>());
+  else
+    conv::shifted_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(), b, epilogue,
+                          out.data_ptr<float>());
+  return true;
+}
+
+void check_bias(const Geom& g, const Tensor& out, const Tensor& bias) {
   HEED_CHECK(!bias.defined() ||
                  (bias.is_contiguous() && bias.dtype() == out.dtype() && bias.numel() == g.O),
              "conv2d (cpu): bias must be a contiguous (", g.O, ") tensor of the output's dtype");
-  if (out.numel() == 0) return;
-  conv::ConvShape s;
-  if (use_shifted(g, out.dtype(), s) && conv::cout_forward_supported(s))
-    conv::cout_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(),
-                       bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>());
-  else if (use_shifted(g, out.dtype(), s))
-    conv::shifted_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(),
-                          bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>());
-  else if (out.dtype() == kFloat32)
+}
+
+}  // namespace
+
+void CpuBackend::conv2d(const Tensor& out, const Tensor& input, const Tensor& weight,
+                        const Tensor& bias, const Conv2dParams& p) {
+  const Geom g = make_geom(input, weight, out, p);
+  check_bias(g, out, bias);
+  if (out.numel() == 0 || fast_forward(g, out, input, weight, bias, {})) return;
+  if (out.dtype() == kFloat32)
     conv2d_forward<float>(*this, g, out.data_ptr<float>(), input.data_ptr<float>(),
                           weight.data_ptr<float>(),
                           bias.defined() ? bias.data_ptr<float>() : nullptr);
@@ -479,6 +496,24 @@ void CpuBackend::conv2d(const Tensor& out, const Tensor& input, const Tensor& we
     conv2d_forward<double>(*this, g, out.data_ptr<double>(), input.data_ptr<double>(),
                            weight.data_ptr<double>(),
                            bias.defined() ? bias.data_ptr<double>() : nullptr);
+}
+
+void CpuBackend::conv2d_add_relu(const Tensor& out, const Tensor& input, const Tensor& weight,
+                                 const Tensor& bias, const Tensor& residual,
+                                 const Conv2dParams& p) {
+  const Geom g = make_geom(input, weight, out, p);
+  check_bias(g, out, bias);
+  HEED_CHECK(!residual.defined() || (residual.is_contiguous() && residual.dtype() == out.dtype() &&
+                                     residual.shape() == out.shape()),
+             "conv2d_add_relu (cpu): residual must be a contiguous tensor of the output's shape "
+             "and dtype");
+  if (out.numel() == 0) return;
+  if (out.dtype() == kFloat32) {
+    const conv::OutputEpilogue epilogue{residual.defined() ? residual.data_ptr<float>() : nullptr,
+                                        true};
+    if (fast_forward(g, out, input, weight, bias, epilogue)) return;
+  }
+  Backend::conv2d_add_relu(out, input, weight, bias, residual, p);
 }
 
 void CpuBackend::conv2d_backward_input(const Tensor& grad_input, const Tensor& grad_out,

@@ -28,7 +28,8 @@ bool cout_backward_input_supported(const ConvShape& s);
 bool cout_backward_weight_supported(const ConvShape& s);
 
 // As shifted_forward / shifted_backward_input.
-void cout_forward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y);
+void cout_forward(const ConvShape& s, const float* x, const float* w, const float* bias,
+                  const OutputEpilogue& epilogue, float* y);
 void cout_backward_input(const ConvShape& s, const float* gy, const float* w, float* gx);
 void cout_backward_weight(const ConvShape& s, const float* gy, const float* x, float* gw);
 

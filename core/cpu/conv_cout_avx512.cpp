@@ -152,9 +152,9 @@ TileFn tile_fn(bool two_vectors, int stride) {
 }
 
 // Images [lo, hi) of the problem; xp: scratch for one padded image.
-void run_images(const Problem& pr, const float* in, const float* wp, const float* bias, float* out,
-                int64_t lo, int64_t hi, std::vector<float>& xp, std::vector<int64_t>& toff,
-                std::vector<float>& partials) {
+void run_images(const Problem& pr, const float* in, const float* wp, const float* bias,
+                const OutputEpilogue& epilogue, float* out, int64_t lo, int64_t hi,
+                std::vector<float>& xp, std::vector<int64_t>& toff, std::vector<float>& partials) {
   const int64_t Hp = pr.Hp(), Wp = pr.Wp(), taps = pr.Ci * pr.KH * pr.KW;
   xp.assign(size_t(pr.Ci * Hp * Wp), 0.0f);
   toff.resize(size_t(taps));
@@ -187,16 +187,17 @@ void run_images(const Problem& pr, const float* in, const float* wp, const float
           }
       }
     }
+    epilogue(out, n * pr.Co * plane, pr.Co * plane);
   }
 }
 
 void run(const Problem& pr, const float* in, const std::vector<float>& wp, const float* bias,
-         float* out) {
+         const OutputEpilogue& epilogue, float* out) {
   parallel_for(0, pr.B, 1, [&](int64_t lo, int64_t hi) {
     thread_local std::vector<float> xp;
     thread_local std::vector<int64_t> toff;
     thread_local std::vector<float> partials;
-    run_images(pr, in, wp.data(), bias, out, lo, hi, xp, toff, partials);
+    run_images(pr, in, wp.data(), bias, epilogue, out, lo, hi, xp, toff, partials);
   });
 }
 // Weight gradient gw[o][c][ki][kj] = Σ over images and output pixels (r, q)
@@ -309,7 +310,8 @@ bool cout_backward_input_supported(const ConvShape& s) {
          s.pw < s.KW;
 }
 
-void cout_forward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y) {
+void cout_forward(const ConvShape& s, const float* x, const float* w, const float* bias,
+                  const OutputEpilogue& epilogue, float* y) {
 #if HEED_X86_KERNELS
   const Problem pr{
       s.B, s.C, s.H, s.W, s.O, s.KH, s.KW, s.OH, s.OW, s.ph, s.pw, round_up16(s.O), int(s.sh)};
@@ -317,9 +319,9 @@ void cout_forward(const ConvShape& s, const float* x, const float* w, const floa
   std::vector<float> wp(size_t(taps * pr.opad), 0.0f);
   for (int64_t o = 0; o < s.O; ++o)
     for (int64_t t = 0; t < taps; ++t) wp[size_t(t * pr.opad + o)] = w[o * taps + t];
-  run(pr, x, wp, bias, y);
+  run(pr, x, wp, bias, epilogue, y);
 #else
-  (void)s, (void)x, (void)w, (void)bias, (void)y;
+  (void)s, (void)x, (void)w, (void)bias, (void)epilogue, (void)y;
 #endif
 }
 
@@ -347,7 +349,7 @@ void cout_backward_input(const ConvShape& s, const float* gy, const float* w, fl
     for (int64_t c = 0; c < s.C; ++c)
       for (int64_t k = 0; k < KK; ++k)
         wp[size_t((o * KK + (KK - 1 - k)) * pr.opad + c)] = w[(o * s.C + c) * KK + k];
-  run(pr, gy, wp, nullptr, gx);
+  run(pr, gy, wp, nullptr, {}, gx);
 #else
   (void)s, (void)gy, (void)w, (void)gx;
 #endif

@@ -390,7 +390,7 @@ bool shifted_supported(const ConvShape& s) {
 }
 
 void shifted_forward(const ConvShape& s, const float* x, const float* w, const float* bias,
-                     float* y) {
+                     const OutputEpilogue& epilogue, float* y) {
   const ShiftedKernels& k = shifted_kernels();
   const std::vector<Tap> taps = forward_taps(s);
   const PlaneGeometry pg = forward_geometry(s, taps);
@@ -413,11 +413,12 @@ void shifted_forward(const ConvShape& s, const float* x, const float* w, const f
         direct_slots(l, s.OH, s.OW, s.OW, M * plane, k.vec, ts.slots);
         forward_direct_all_panels(k, panels, M, T, ts.off.data(), xb, ts.slots, bias,
                                   y + n0 * M * plane, plane);
-        continue;
+      } else {
+        float* yb = ts.y.get(round_up(M, k.mr) * l.q_padded);
+        forward_all_panels(k, panels, M, T, ts.off.data(), l, xb, yb, l.q_padded, ts.slots);
+        store_output(l, yb, l.q_padded, out, bias, n0);
       }
-      float* yb = ts.y.get(round_up(M, k.mr) * l.q_padded);
-      forward_all_panels(k, panels, M, T, ts.off.data(), l, xb, yb, l.q_padded, ts.slots);
-      store_output(l, yb, l.q_padded, out, bias, n0);
+      epilogue(y, n0 * M * plane, l.nb * M * plane);
     }
   });
 }

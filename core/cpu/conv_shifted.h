@@ -18,6 +18,8 @@
 
 #include <cstdint>
 
+#include "core/cpu/conv_epilogue.h"
+
 namespace heed::cpu::conv {
 
 // x (B, C, H, W), w (O, C, KH, KW), y (B, O, OH, OW); groups = 1.
@@ -29,9 +31,9 @@ struct ConvShape {
 // Whether the shifted-tap kernels handle this convolution.
 bool shifted_supported(const ConvShape& s);
 
-// y = conv(x, w) (+ bias when not null).
+// y = epilogue(conv(x, w) (+ bias when not null)).
 void shifted_forward(const ConvShape& s, const float* x, const float* w, const float* bias,
-                     float* y);
+                     const OutputEpilogue& epilogue, float* y);
 // gx = the gradient of the forward with respect to x, given gy.
 void shifted_backward_input(const ConvShape& s, const float* gy, const float* w, float* gx);
 // gw = the gradient with respect to w (overwritten).

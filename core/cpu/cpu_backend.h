@@ -56,6 +56,8 @@ class CpuBackend final : public Backend {
   // conv.cpp
   void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
               const Conv2dParams& p) override;
+  void conv2d_add_relu(const Tensor& out, const Tensor& input, const Tensor& weight,
+                       const Tensor& bias, const Tensor& residual, const Conv2dParams& p) override;
   void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad_out, const Tensor& weight,
                              const Conv2dParams& p) override;
   void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_bias,

@@ -1,6 +1,8 @@
-// Convolutions: conv2d (PyTorch semantics, OIHW weights) and conv1d (conv2d
-// with H = 1). This file checks shapes, allocates and records; the arithmetic
-// is the backend's conv2d / conv2d_backward_input / conv2d_backward_weight.
+// Convolutions: conv2d (PyTorch semantics, OIHW weights), conv1d (conv2d
+// with H = 1), and conv2d_relu / conv2d_add_relu, which end a convolution
+// with a ReLU (after adding a residual) in the same pass. This file checks
+// shapes, allocates and records; the arithmetic is the backend's conv2d /
+// conv2d_add_relu / conv2d_backward_input / conv2d_backward_weight.
 //
 // Letters: B batch, C input channels, O output channels, (H, W) input size,
 // (kH, kW) kernel, (OH, OW) output size.
@@ -19,10 +21,18 @@ std::string size_str(bool is1d, int64_t h, int64_t w) {
   return is1d ? std::to_string(w) : std::to_string(h) + "x" + std::to_string(w);
 }
 
+// What follows the convolution in the same op: relu(conv + residual) when
+// `relu` (residual may be undefined); nothing otherwise.
+struct Epilogue {
+  bool relu = false;
+  Tensor residual;
+};
+
 // input (B, C, H, W) and weight (O, C/groups, kH, kW), already 4-D; `name`,
 // `is1d` and the user's weight shape `wshape` only shape the error messages.
 Tensor conv_forward(const char* name, bool is1d, const Tensor& input, const Tensor& weight,
-                    const Shape& wshape, const Tensor& bias, const Conv2dParams& p) {
+                    const Shape& wshape, const Tensor& bias, const Conv2dParams& p,
+                    const Epilogue& epi = {}) {
   ops::check_same_device(name, {&input, &weight, &bias});
   ops::check_floating(name, input);
   HEED_CHECK(weight.dtype() == input.dtype(), name, ": expected the same dtype for input and ",
@@ -62,17 +72,37 @@ Tensor conv_forward(const char* name, bool is1d, const Tensor& input, const Tens
   Tensor x = ops::contiguous_data(input.detach());                             // (B, C, H, W)
   Tensor w = ops::contiguous_data(weight.detach());                            // (O, C/G, kH, kW)
   Tensor b = bias.defined() ? ops::contiguous_data(bias.detach()) : Tensor();  // (O)
+  const Tensor& res = epi.residual;
+  if (res.defined()) {
+    ops::check_same_device(name, {&input, &res});
+    HEED_CHECK(res.dtype() == input.dtype(), name, ": expected the same dtype for input and ",
+               "residual, got ", input.dtype(), " and ", res.dtype());
+    HEED_CHECK(res.shape() == Shape({B, O, OH, OW}), name, ": residual of shape ",
+               shape_str(res.shape()), " does not match the convolution's output ",
+               shape_str(Shape{B, O, OH, OW}));
+  }
   Tensor out = empty({B, O, OH, OW}, {input.dtype(), input.device()});
-  backend_of(out).conv2d(out, x, w, b, p);
+  if (epi.relu)
+    backend_of(out).conv2d_add_relu(
+        out, x, w, b, res.defined() ? ops::contiguous_data(res.detach()) : Tensor(), p);
+  else
+    backend_of(out).conv2d(out, x, w, b, p);
 
-  if (any_requires_grad({&input, &weight, &bias})) {
+  if (any_requires_grad({&input, &weight, &bias, &res})) {
     // grad_input needs the weight, grad_weight the input; keep only what is needed.
     Tensor xd = weight.requires_grad() ? x : Tensor();
     Tensor wd = input.requires_grad() ? w : Tensor();
+    // Through the ReLU, the gradient passes where the output is > 0.
+    Tensor y = epi.relu ? out.detach() : Tensor();
     Shape x_shape = input.shape(), w_shape = weight.shape();
-    record(name, {input, weight, bias}, out, [=](const Tensor& grad, const Needs& needs) {
+    record(name, {input, weight, bias, res}, out, [=](const Tensor& grad, const Needs& needs) {
       Tensor g = ops::contiguous_data(grad);  // (B, O, OH, OW)
       Backend& be = backend_of(g);
+      if (y.defined()) {
+        Tensor masked = empty(g.shape(), {g.dtype(), g.device()});
+        be.binary(BinaryOp::ReluBackward, masked, g, y, {});
+        g = masked;
+      }
       Tensor gi, gw, gb;
       if (needs[0]) {
         gi = empty(x_shape, {g.dtype(), g.device()});
@@ -85,13 +115,43 @@ Tensor conv_forward(const char* name, bool is1d, const Tensor& input, const Tens
       } else if (needs[2]) {
         gb = sum(g, {0, 2, 3});
       }
-      return std::vector{gi, gw, gb};
+      return std::vector{gi, gw, gb, needs[3] ? g : Tensor()};
     });
   }
   return out;
 }
 
+// The 4-D checks of conv2d and its fused forms.
+Conv2dParams conv2d_params(const char* name, const Tensor& input, const Tensor& weight,
+                           std::pair<int64_t, int64_t> stride, std::pair<int64_t, int64_t> padding,
+                           std::pair<int64_t, int64_t> dilation, int64_t groups) {
+  HEED_CHECK(input.dim() == 4, name, ": expected a 4-D input (B, C, H, W), got ",
+             shape_str(input.shape()));
+  HEED_CHECK(weight.dim() == 4, name, ": expected a 4-D weight (O, C/groups, kH, kW), got ",
+             shape_str(weight.shape()));
+  return {stride.first,   stride.second,   padding.first, padding.second,
+          dilation.first, dilation.second, groups};
+}
+
 }  // namespace
+
+Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                   std::pair<int64_t, int64_t> stride, std::pair<int64_t, int64_t> padding,
+                   std::pair<int64_t, int64_t> dilation, int64_t groups) {
+  const char* name = "conv2d_relu";
+  const Conv2dParams p = conv2d_params(name, input, weight, stride, padding, dilation, groups);
+  return conv_forward(name, false, input, weight, weight.shape(), bias, p, {true, Tensor()});
+}
+
+Tensor conv2d_add_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                       const Tensor& residual, std::pair<int64_t, int64_t> stride,
+                       std::pair<int64_t, int64_t> padding, std::pair<int64_t, int64_t> dilation,
+                       int64_t groups) {
+  const char* name = "conv2d_add_relu";
+  HEED_CHECK(residual.defined(), name, ": residual is undefined (conv2d_relu has none)");
+  const Conv2dParams p = conv2d_params(name, input, weight, stride, padding, dilation, groups);
+  return conv_forward(name, false, input, weight, weight.shape(), bias, p, {true, residual});
+}
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
               std::pair<int64_t, int64_t> stride, std::pair<int64_t, int64_t> padding,

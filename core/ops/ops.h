@@ -176,6 +176,17 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Te
               std::pair<int64_t, int64_t> stride = {1, 1},
               std::pair<int64_t, int64_t> padding = {0, 0},
               std::pair<int64_t, int64_t> dilation = {1, 1}, int64_t groups = 1);
+// relu(conv2d(...)) and relu(conv2d(...) + residual), residual of the
+// output's shape, in one pass over the output (a folded conv + batch norm
+// block in eval mode); input and weight 4-D.
+Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
+                   std::pair<int64_t, int64_t> stride = {1, 1},
+                   std::pair<int64_t, int64_t> padding = {0, 0},
+                   std::pair<int64_t, int64_t> dilation = {1, 1}, int64_t groups = 1);
+Tensor conv2d_add_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                       const Tensor& residual, std::pair<int64_t, int64_t> stride = {1, 1},
+                       std::pair<int64_t, int64_t> padding = {0, 0},
+                       std::pair<int64_t, int64_t> dilation = {1, 1}, int64_t groups = 1);
 // input (B, C, L), weight (O, C/groups, k).
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
               int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);

@@ -669,6 +669,21 @@ std::vector<SweepCase> build_cases() {
              [](const In& i) {
                return conv2d(i[0].transpose(2, 3), i[1], Tensor(), {1, 1}, {1, 1}, {1, 1}, 4);
              }}));
+  add(loose({"conv2d_relu", "stride 2, no bias",
+             [] {
+               return In{uni({2, 3, 7, 6}), uni({4, 3, 3, 3}, -1, 1, 2)};
+             },
+             [](const In& i) {
+               return conv2d_relu(i[0], i[1], Tensor(), {2, 2}, {1, 1});
+             }}));
+  add(loose({"conv2d_add_relu", "3x3, padding 1, bias, residual",
+             [] {
+               return In{uni({2, 3, 7, 6}), uni({4, 3, 3, 3}, -1, 1, 2), uni({4}, -1, 1, 3),
+                         uni({2, 4, 7, 6}, -1, 1, 4)};
+             },
+             [](const In& i) {
+               return conv2d_add_relu(i[0], i[1], i[2], i[3], {1, 1}, {1, 1});
+             }}));
   add(loose({"conv1d", "padding, bias",
              [] {
                return In{uni({2, 3, 10}), uni({5, 3, 3}, -1, 1, 2), uni({5}, -1, 1, 3)};

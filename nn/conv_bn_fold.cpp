@@ -1,0 +1,35 @@
+#include "nn/conv_bn_fold.h"
+
+namespace heed::nn {
+
+bool conv_bn_foldable(const Conv2dImpl& conv, const BatchNormImplBase& bn) {
+  return !bn.is_training() && bn.options.track_running_stats && bn.running_mean.defined() &&
+         bn.running_var.defined() && bn.num_features == conv.out_channels &&
+         !conv.has_forward_hooks() && !bn.has_forward_hooks() &&
+         detail::forward_observer() == nullptr;
+}
+
+Tensor conv_bn_folded(const Conv2dImpl& conv, const BatchNormImplBase& bn, const Tensor& x,
+                      const Tensor& residual) {
+  HEED_CHECK(conv_bn_foldable(conv, bn),
+             "conv_bn_folded: this conv and batch norm cannot be folded now (see "
+             "conv_bn_foldable)");
+  const int64_t O = conv.out_channels;
+  // s = gamma / √(var + eps), per output channel.
+  Tensor s = rsqrt(bn.running_var + bn.options.eps);
+  if (bn.weight.defined()) s = s * bn.weight;
+  Tensor w = conv.weight * s.reshape({O, 1, 1, 1});
+  Tensor shift = conv.bias.defined() ? conv.bias - bn.running_mean : -bn.running_mean;
+  Tensor b = shift * s;
+  if (bn.bias.defined()) b = b + bn.bias;
+  const auto& o = conv.options;
+  const auto stride = o.stride.pair(), padding = o.padding.pair(), dilation = o.dilation.pair();
+  if (bn.options.fuse_relu)
+    return residual.defined()
+               ? conv2d_add_relu(x, w, b, residual, stride, padding, dilation, o.groups)
+               : conv2d_relu(x, w, b, stride, padding, dilation, o.groups);
+  Tensor y = conv2d(x, w, b, stride, padding, dilation, o.groups);
+  return residual.defined() ? y + residual : y;
+}
+
+}  // namespace heed::nn

@@ -1,0 +1,33 @@
+// Eval-mode folding of a Conv2d and the BatchNorm2d after it into one
+// convolution: with running statistics the batch norm is a per-channel
+// affine map, so
+//   bn(conv(x)) = conv(x, w · s, (b - running_mean) · s + beta),
+//   s = gamma / √(running_var + eps),
+// and a fused ReLU (BatchNormOptions::fuse_relu), with the residual of a
+// ResNet block's join, runs on each chunk of the convolution's output while
+// it is in cache (conv2d_relu / conv2d_add_relu). The folded weights are
+// built from the current parameters at each call with differentiable ops,
+// so gradients in eval mode still reach conv and bn.
+//
+//   if (nn::conv_bn_foldable(*conv, *bn)) return nn::conv_bn_folded(*conv, *bn, x, shortcut);
+//   return bn(conv(x), shortcut);
+#pragma once
+
+#include "nn/batchnorm.h"
+#include "nn/conv.h"
+
+namespace heed::nn {
+
+// Whether conv then bn can run folded now: bn in eval mode with running
+// statistics and as many channels as conv has outputs, and no forward hooks
+// on either and no observer (summary(), attention-map recording), which
+// must see the two modules run.
+bool conv_bn_foldable(const Conv2dImpl& conv, const BatchNormImplBase& bn);
+
+// bn(conv(x), residual) as one convolution: relu(bn(conv(x)) + residual)
+// with bn's fuse_relu, else bn(conv(x)) + residual; residual may be
+// undefined. Call only when conv_bn_foldable(conv, bn).
+Tensor conv_bn_folded(const Conv2dImpl& conv, const BatchNormImplBase& bn, const Tensor& x,
+                      const Tensor& residual = Tensor());
+
+}  // namespace heed::nn
