@@ -19,10 +19,9 @@ ChannelAttentionImpl::ChannelAttentionImpl(int64_t in_planes, int64_t ratio, boo
 Tensor ChannelAttentionImpl::forward(const Tensor& x) {
   detail::check_feature_map("ChannelAttention", x, in_planes);
   const int64_t B = x.size(0);
-  // Both descriptors through the shared MLP in one batch of 2B.
-  Tensor avg = mean(x, {2, 3}, /*keepdim=*/true);  // (B, C, 1, 1)
-  Tensor mx = adaptive_max_pool2d(x, {1, 1});      // (B, C, 1, 1)
-  Tensor z = fc2(relu(fc1(cat({avg, mx}, 0))));    // (2B, C, 1, 1)
+  // Both descriptors, [means; maxima] from one read of x, through the
+  // shared MLP in one batch of 2B.
+  Tensor z = fc2(relu(fc1(global_mean_max_pool2d(x))));  // (2B, C, 1, 1)
   return sigmoid(z.narrow(0, 0, B) + z.narrow(0, B, B));
 }
 

@@ -33,6 +33,21 @@ void Backend::conv2d_add_relu(const Tensor& out, const Tensor& input, const Tens
     unary(UnaryOp::Relu, out, out, {});
 }
 
+void Backend::global_mean_max_pool2d(const Tensor& out, const Tensor& argmax, const Tensor& input) {
+  const int64_t B = input.size(0);
+  adaptive_avg_pool2d(out.narrow(0, 0, B), input);
+  adaptive_max_pool2d(out.narrow(0, B, B), argmax, input);
+}
+
+void Backend::global_mean_max_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
+                                              const Tensor& argmax) {
+  const int64_t B = grad_input.size(0);
+  adaptive_avg_pool2d_backward(grad_input, grad_out.narrow(0, 0, B));
+  Tensor from_max = empty(grad_input.shape(), {grad_input.dtype(), grad_input.device()});
+  max_pool2d_backward(from_max, grad_out.narrow(0, B, B), argmax);
+  binary(BinaryOp::Add, grad_input, grad_input, from_max, {1, 0});  // alpha = 1
+}
+
 void Backend::batch_norm_relu(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
                               const Tensor& input, const Tensor& weight, const Tensor& bias,
                               const Tensor& residual, const Tensor& running_mean,

@@ -202,6 +202,17 @@ class Backend {
   virtual void adaptive_avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out) = 0;
   virtual void adaptive_max_pool2d(const Tensor& out, const Tensor& indices,
                                    const Tensor& input) = 0;
+  // Both global descriptors of each (H, W) plane of input (B, C, H, W) in
+  // one read: out (2B, C, 1, 1) holds the means in rows [0, B) and the
+  // maxima in rows [B, 2B), argmax (B, C, 1, 1) the index h·W + w of each
+  // maximum, chosen as adaptive_max_pool2d chooses. The default runs
+  // adaptive_avg_pool2d and adaptive_max_pool2d into the halves.
+  virtual void global_mean_max_pool2d(const Tensor& out, const Tensor& argmax, const Tensor& input);
+  // Its backward, written once: grad_input = grad_out[b] / (H·W) everywhere
+  // in plane (b, c), plus grad_out[B + b] at the plane's argmax. The default
+  // composes the two pools' backwards and adds.
+  virtual void global_mean_max_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
+                                               const Tensor& argmax);
   // Shared by max_pool2d and adaptive_max_pool2d: grad_input (zeroed by the
   // kernel) += grad_out scattered to the saved indices.
   virtual void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,

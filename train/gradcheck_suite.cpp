@@ -486,6 +486,12 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
       [](const In& i) {
         return adaptive_max_pool2d(i[0], {2, 2});
       });
+  reg(
+      "global_mean_max_pool2d", "3x4 planes",
+      [] {
+        return In{in({2, 3, 3, 4})};
+      },
+      [](const In& i) { return global_mean_max_pool2d(i[0]); });
   // --- norm
   reg(
       "batch_norm", "training, affine",

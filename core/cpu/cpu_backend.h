@@ -72,6 +72,10 @@ class CpuBackend final : public Backend {
   void adaptive_avg_pool2d(const Tensor& out, const Tensor& input) override;
   void adaptive_avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out) override;
   void adaptive_max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& input) override;
+  void global_mean_max_pool2d(const Tensor& out, const Tensor& argmax,
+                              const Tensor& input) override;
+  void global_mean_max_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
+                                       const Tensor& argmax) override;
   void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
                            const Tensor& indices) override;
   // norm.cpp

@@ -223,17 +223,22 @@ namespace {
 // Global max pooling of float32 planes (CBAM's channel gate): one vectorised
 // pass for the maximum and the index of its first occurrence, or the last
 // NaN when the plane has one, as max_window chooses.
+// The max of plane xp (n values) and its index, given arg = max_index's
+// answer for it.
+void plane_max_f32(const float* xp, int64_t n, int64_t arg, float* y, int64_t* ix) {
+  if (arg < 0)
+    for (arg = n - 1; xp[arg] == xp[arg];) --arg;  // the last NaN
+  *y = xp[arg];  // not `best`: a max of ±0 keeps the chosen element's sign
+  *ix = arg;
+}
+
 void global_max_pool_f32(const Planes& g, const float* x, float* y, int64_t* ix) {
   const ReduceF32Kernels& k = reduce_f32_kernels();
   const int64_t n = g.H * g.W;
   parallel_for(0, g.P, plane_grain(g, n), [&](int64_t lo, int64_t hi) {
     for (int64_t pl = lo; pl < hi; ++pl) {
       const float* xp = x + pl * n;
-      int64_t arg = k.max_index(xp, n);
-      if (arg < 0)
-        for (arg = n - 1; xp[arg] == xp[arg];) --arg;  // the last NaN
-      y[pl] = xp[arg];  // not `best`: a max of ±0 keeps the chosen element's sign
-      ix[pl] = arg;
+      plane_max_f32(xp, n, k.max_index(xp, n), y + pl, ix + pl);
     }
   });
 }
@@ -267,6 +272,46 @@ void CpuBackend::adaptive_max_pool2d(const Tensor& out, const Tensor& indices,
         }
       }
     });
+  });
+}
+
+void CpuBackend::global_mean_max_pool2d(const Tensor& out, const Tensor& argmax,
+                                        const Tensor& input) {
+  const int64_t P = input.size(0) * input.size(1), n = input.size(2) * input.size(3);
+  if (input.dtype() != kFloat32 || n == 0)
+    return Backend::global_mean_max_pool2d(out, argmax, input);
+  const ReduceF32Kernels& k = reduce_f32_kernels();
+  const float* x = input.data_ptr<float>();  // (P, H·W)
+  float* mean = out.data_ptr<float>();       // P means, then P maxima
+  int64_t* ix = argmax.data_ptr<int64_t>();
+  const Planes g{P, input.size(2), input.size(3), 1, 1};
+  parallel_for(0, P, plane_grain(g, n), [&](int64_t lo, int64_t hi) {
+    for (int64_t pl = lo; pl < hi; ++pl) {
+      const float* xp = x + pl * n;
+      float sum = 0;
+      const int64_t arg = k.sum_max_index(xp, n, &sum);
+      mean[pl] = sum / float(n);
+      plane_max_f32(xp, n, arg, mean + P + pl, ix + pl);
+    }
+  });
+}
+
+void CpuBackend::global_mean_max_pool2d_backward(const Tensor& grad_input, const Tensor& grad_out,
+                                                 const Tensor& argmax) {
+  const int64_t P = grad_input.size(0) * grad_input.size(1);
+  const int64_t n = grad_input.size(2) * grad_input.size(3);
+  if (grad_input.dtype() != kFloat32 || n == 0)
+    return Backend::global_mean_max_pool2d_backward(grad_input, grad_out, argmax);
+  float* gi = grad_input.data_ptr<float>();          // (P, H·W)
+  const float* g_mean = grad_out.data_ptr<float>();  // P, then P of the maxima
+  const int64_t* ix = argmax.data_ptr<int64_t>();
+  const Planes g{P, grad_input.size(2), grad_input.size(3), 1, 1};
+  parallel_for(0, P, plane_grain(g), [&](int64_t lo, int64_t hi) {
+    for (int64_t pl = lo; pl < hi; ++pl) {
+      float* gp = gi + pl * n;
+      std::fill(gp, gp + n, g_mean[pl] / float(n));
+      if (ix[pl] >= 0 && ix[pl] < n) gp[ix[pl]] += g_mean[P + pl];
+    }
   });
 }
 

@@ -30,6 +30,8 @@ struct ReduceF32Kernels {
   // The index of the first occurrence of the maximum of x[0, len) (len ≥ 1;
   // +0 and -0 tie), or -1 when x holds a NaN: one pass for global max pooling.
   int64_t (*max_index)(const float* x, int64_t len);
+  // max_index, and *sum = Σ x[0, len), from one pass over x.
+  int64_t (*sum_max_index)(const float* x, int64_t len, float* sum);
 };
 
 const ReduceF32Kernels& reduce_f32_kernels();

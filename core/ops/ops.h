@@ -205,6 +205,11 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options);
 // Output (B, C, out_h, out_w) for any sizes, e.g. (H, 1) or (1, W).
 Tensor adaptive_avg_pool2d(const Tensor& x, std::pair<int64_t, int64_t> output_size);
 Tensor adaptive_max_pool2d(const Tensor& x, std::pair<int64_t, int64_t> output_size);
+// Both global descriptors of x (B, C, H, W) from one read, stacked as a
+// batch of 2B: (2B, C, 1, 1), rows [0, B) the means over (H, W) (as
+// adaptive_avg_pool2d(x, 1)), rows [B, 2B) the maxima (as
+// adaptive_max_pool2d(x, 1)); the batch a shared MLP takes (CBAM).
+Tensor global_mean_max_pool2d(const Tensor& x);
 
 // ------------------------------------------------------------------- norm.cpp
 // x (B, C, *). running_mean/var are updated in place when training and defined.

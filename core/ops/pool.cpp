@@ -156,4 +156,27 @@ Tensor adaptive_max_pool2d(const Tensor& x, std::pair<int64_t, int64_t> output_s
   return unbatched_like(out, x);
 }
 
+Tensor global_mean_max_pool2d(const Tensor& x) {
+  const char* name = "global_mean_max_pool2d";
+  ops::check_floating(name, x);
+  HEED_CHECK(x.dim() == 4, name, ": expected a 4-D (B, C, H, W) input, got shape ",
+             shape_str(x.shape()));
+  HEED_CHECK(x.size(2) > 0 && x.size(3) > 0, name, ": input has an empty spatial dim, shape ",
+             shape_str(x.shape()));
+  const int64_t B = x.size(0), C = x.size(1);
+  Tensor xc = ops::contiguous_data(x);
+  Tensor out = empty({2 * B, C, 1, 1}, {x.dtype(), x.device()});
+  Tensor argmax = empty({B, C, 1, 1}, {kInt64, x.device()});
+  backend_of(xc).global_mean_max_pool2d(out, argmax, xc);
+  if (any_requires_grad({&x})) {
+    Shape in_shape = x.shape();
+    record(name, {x}, out, [argmax, in_shape](const Tensor& g, const Needs&) {
+      Tensor gi = empty(in_shape, {g.dtype(), g.device()});
+      backend_of(g).global_mean_max_pool2d_backward(gi, ops::contiguous_data(g), argmax);
+      return std::vector{gi};
+    });
+  }
+  return out;
+}
+
 }  // namespace heed

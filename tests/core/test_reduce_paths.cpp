@@ -133,10 +133,13 @@ TEST_CASE("float32 max / min with indices over a non-inner dim", "[reduce_paths]
   }
 }
 
-TEST_CASE("max_index: the first maximum in one pass on every ISA", "[reduce_paths]") {
+TEST_CASE("max_index and sum_max_index: the first maximum in one pass on every ISA",
+          "[reduce_paths]") {
   // Checked against a plain scan: ties (the first wins, -0 and +0 included),
   // the maximum in a vector lane, in the tail or at either end, -inf only,
-  // and NaN anywhere (-1), for lengths around the vector widths.
+  // and NaN anywhere (-1), for lengths around the vector widths and past a
+  // sum block. sum_max_index must give the same index, and the sum in
+  // double to float rounding (NaN with a NaN, ±inf with infinities).
   auto first_max = [](const std::vector<float>& x) -> int64_t {
     int64_t arg = 0;
     for (size_t i = 0; i < x.size(); ++i) {
@@ -149,27 +152,42 @@ TEST_CASE("max_index: the first maximum in one pass on every ISA", "[reduce_path
   for (Isa isa : kIsas) {
     IsaCapGuard cap(isa);
     const cpu::ReduceF32Kernels& k = cpu::reduce_f32_kernels();
-    for (int64_t len : {1, 2, 7, 8, 9, 15, 16, 17, 33, 64, 100, 1024, 1031}) {
+    for (int64_t len : {1, 2, 7, 8, 9, 15, 16, 17, 33, 64, 100, 1024, 1031, 9000}) {
       INFO("isa " << cpu::isa_name(isa) << ", len " << len);
+      // max_index's answer, after checking sum_max_index against it.
+      auto max_index = [&](const std::vector<float>& x) {
+        const int64_t arg = k.max_index(x.data(), len);
+        float sum = 0;
+        CHECK(k.sum_max_index(x.data(), len, &sum) == arg);
+        double want = 0;
+        for (float v : x) want += double(v);
+        if (std::isnan(want))
+          CHECK(std::isnan(sum));
+        else if (std::isinf(want))
+          CHECK(sum == float(want));
+        else
+          CHECK(std::abs(double(sum) - want) <= 1e-6 * (1.0 + std::abs(want)));
+        return arg;
+      };
       // Few distinct values: many ties of the maximum.
       std::vector<float> x(static_cast<size_t>(len));
       for (int trial = 0; trial < 20; ++trial) {
         const std::vector<float> r = randint(0, 5, {len}, &gen).to(kFloat32).to_vector<float>();
         for (size_t i = 0; i < x.size(); ++i) x[i] = r[i] - 2.0f;
-        CHECK(k.max_index(x.data(), len) == first_max(x));
+        CHECK(max_index(x) == first_max(x));
       }
       std::fill(x.begin(), x.end(), -INFINITY);
-      CHECK(k.max_index(x.data(), len) == 0);
+      CHECK(max_index(x) == 0);
       x.back() = 1.0f;  // the last element, in the tail or the last vector
-      CHECK(k.max_index(x.data(), len) == len - 1);
+      CHECK(max_index(x) == len - 1);
       std::fill(x.begin(), x.end(), 0.0f);
       x[size_t(len / 2)] = -0.0f;  // ±0 tie: index 0 still wins
-      CHECK(k.max_index(x.data(), len) == 0);
+      CHECK(max_index(x) == 0);
       x[size_t(len - 1)] = NAN;
-      CHECK(k.max_index(x.data(), len) == -1);
+      CHECK(max_index(x) == -1);
       x[size_t(len - 1)] = 0.0f;
       x[0] = NAN;
-      CHECK(k.max_index(x.data(), len) == -1);
+      CHECK(max_index(x) == -1);
     }
   }
 }

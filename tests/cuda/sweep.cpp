@@ -734,6 +734,11 @@ std::vector<SweepCase> build_cases() {
          return combine({adaptive_max_pool2d(i[0], {7, 1}), adaptive_max_pool2d(i[0], {1, 1}),
                          adaptive_max_pool2d(i[0], {3, 4})});
        }});
+  add({"global_mean_max_pool2d", "non-square planes",
+       [] {
+         return In{uni({2, 5, 7, 9})};
+       },
+       [](const In& i) { return global_mean_max_pool2d(i[0]); }});
   // ---------------------------------------------------------------- norm
   add({"batch_norm", "training, running stats, affine",
        [] {
