@@ -146,6 +146,33 @@ inline void max_window_inside(const T* in, int64_t W, int64_t h0, int64_t w0, T*
   *out_index = arg;
 }
 
+// One output row of a 2×2, stride-2 max pooling whose windows lie inside
+// the plane: rows r0 and r1 = r0 + W of the input (r0 at index `base` of
+// the plane), taps in max_window's order and with its rule (ties keep the
+// first, the last NaN wins). Straight-line code over each window, no calls
+// or bounds checks: the compiler vectorises it across the outputs.
+template <typename T>
+void max_pool_2x2_row(const T* r0, int64_t W, int64_t base, int64_t OW, T* out,
+                      int64_t* out_index) {
+  const T* r1 = r0 + W;
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+    T best = a;
+    int64_t tap = 0;  // 0, 1: row 0; 2, 3: row 1
+    const bool take_b = (b > best) | (b != b);
+    best = take_b ? b : best;
+    tap = take_b ? 1 : tap;
+    const bool take_c = (c > best) | (c != c);
+    best = take_c ? c : best;
+    tap = take_c ? 2 : tap;
+    const bool take_d = (d > best) | (d != d);
+    best = take_d ? d : best;
+    tap = take_d ? 3 : tap;
+    out[ow] = best;
+    out_index[ow] = base + (tap >> 1) * W + 2 * ow + (tap & 1);
+  }
+}
+
 // Σ of n contiguous values in double over 8 independent lanes, which the
 // compiler vectorises (one running sum would be a serial chain of adds).
 template <typename T>
@@ -191,11 +218,20 @@ void CpuBackend::max_pool2d(const Tensor& out, const Tensor& indices, const Tens
     const int64_t span_w = (p.kernel_w - 1) * p.dilation_w + 1;
     const bool square2or3 = p.kernel_h == p.kernel_w && (p.kernel_h == 2 || p.kernel_h == 3) &&
                             p.dilation_h == 1 && p.dilation_w == 1;
+    // The common downsampling: every window a 2×2 block inside the plane.
+    const bool blocks2x2 = square2or3 && p.kernel_h == 2 && p.stride_h == 2 && p.stride_w == 2 &&
+                           p.pad_h == 0 && p.pad_w == 0 && 2 * g.OH <= g.H && 2 * g.OW <= g.W;
     parallel_for(0, g.P, plane_grain(g, p.kernel_h * p.kernel_w), [&](int64_t lo, int64_t hi) {
       for (int64_t pl = lo; pl < hi; ++pl) {
         const T* xp = x + pl * g.H * g.W;
         T* yp = y + pl * g.OH * g.OW;
         int64_t* ip = ix + pl * g.OH * g.OW;
+        if (blocks2x2) {
+          for (int64_t oh = 0; oh < g.OH; ++oh)
+            max_pool_2x2_row(xp + 2 * oh * g.W, g.W, 2 * oh * g.W, g.OW, yp + oh * g.OW,
+                             ip + oh * g.OW);
+          continue;
+        }
         for (int64_t oh = 0; oh < g.OH; ++oh) {
           int64_t hs = oh * p.stride_h - p.pad_h;
           int64_t h1 = std::min(hs + span_h, g.H), h0 = first_tap(hs, p.dilation_h);

@@ -313,3 +313,60 @@ TEST_CASE("float32 global max pooling equals the float64 path, values and indice
     CHECK(x32.grad().to(kFloat64).to_vector<double>() == x64.grad().to_vector<double>());
   }
 }
+
+TEST_CASE("2x2 stride-2 max pooling (its own row kernel) matches a plain scan", "[pool]") {
+  // Values from {-1, 0, 1} (ties everywhere), ±0, and NaNs (one, two, or a
+  // whole window), on odd sizes whose last row and column no window covers.
+  Generator gen(11);
+  for (DType dt : {kFloat32, kFloat64}) {
+    INFO(dtype_name(dt));
+    const int64_t P = 6, H = 7, W = 9, OH = 3, OW = 4;
+    std::vector<double> x =
+        (randint(0, 3, {P * H * W}, &gen).to(kFloat64) - 1.0).to_vector<double>();
+    x[5] = -0.0;
+    x[20] = NAN;                            // one NaN in a window
+    x[H * W + 0] = x[H * W + W + 1] = NAN;  // two: the last one wins
+    for (int64_t i : {2, 3}) x[2 * H * W + i] = x[2 * H * W + W + i] = NAN;  // a whole window
+    Tensor xt = from_vector(x, {2, 3, H, W}).to(dt);
+    Tensor y = max_pool2d(xt, opts({2, 2}));
+    std::vector<double> got = y.to_vector<double>();
+    // The reference: taps in row-major order, take if greater or NaN.
+    for (int64_t pl = 0; pl < P; ++pl)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          double best = -INFINITY;
+          for (int64_t dh = 0; dh < 2; ++dh)
+            for (int64_t dw = 0; dw < 2; ++dw) {
+              const double v = x[size_t(pl * H * W + (2 * oh + dh) * W + 2 * ow + dw)];
+              if (v > best || std::isnan(v)) best = v;
+            }
+          const double g = got[size_t((pl * OH + oh) * OW + ow)];
+          INFO("plane " << pl << ", output (" << oh << ", " << ow << ")");
+          if (std::isnan(best))
+            CHECK(std::isnan(g));
+          else
+            CHECK(g == best);
+        }
+    // Each window's gradient goes to exactly the element the reference
+    // picks (its saved index).
+    Tensor xg = xt.detach().requires_grad_();
+    max_pool2d(xg, opts({2, 2})).sum().backward();
+    std::vector<double> gx = xg.grad().to_vector<double>();
+    for (int64_t pl = 0; pl < P; ++pl)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          double best = -INFINITY;
+          int64_t arg = 0, hits = 0;
+          for (int64_t dh = 0; dh < 2; ++dh)
+            for (int64_t dw = 0; dw < 2; ++dw) {
+              const int64_t i = pl * H * W + (2 * oh + dh) * W + 2 * ow + dw;
+              const double v = x[size_t(i)];
+              if (v > best || std::isnan(v)) best = v, arg = i;
+              hits += gx[size_t(i)] != 0;
+            }
+          INFO("plane " << pl << ", output (" << oh << ", " << ow << ")");
+          CHECK(hits == 1);
+          CHECK(gx[size_t(arg)] == 1);
+        }
+  }
+}
