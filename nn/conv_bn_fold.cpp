@@ -32,4 +32,9 @@ Tensor conv_bn_folded(const Conv2dImpl& conv, const BatchNormImplBase& bn, const
   return residual.defined() ? y + residual : y;
 }
 
+Tensor conv_bn(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, const Tensor& residual) {
+  if (conv_bn_foldable(*conv, *bn)) return conv_bn_folded(*conv, *bn, x, residual);
+  return residual.defined() ? bn(conv(x), residual) : bn(conv(x));
+}
+
 }  // namespace heed::nn

@@ -9,8 +9,7 @@
 // built from the current parameters at each call with differentiable ops,
 // so gradients in eval mode still reach conv and bn.
 //
-//   if (nn::conv_bn_foldable(*conv, *bn)) return nn::conv_bn_folded(*conv, *bn, x, shortcut);
-//   return bn(conv(x), shortcut);
+//   Tensor y = nn::conv_bn(conv, bn, x, shortcut);  // folded when it can be
 #pragma once
 
 #include "nn/batchnorm.h"
@@ -29,5 +28,9 @@ bool conv_bn_foldable(const Conv2dImpl& conv, const BatchNormImplBase& bn);
 // undefined. Call only when conv_bn_foldable(conv, bn).
 Tensor conv_bn_folded(const Conv2dImpl& conv, const BatchNormImplBase& bn, const Tensor& x,
                       const Tensor& residual = Tensor());
+
+// bn(conv(x), residual) (bn(conv(x)) when residual is undefined): folded
+// when conv_bn_foldable, else through the two modules (with their hooks).
+Tensor conv_bn(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, const Tensor& residual = Tensor());
 
 }  // namespace heed::nn

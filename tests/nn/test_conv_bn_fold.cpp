@@ -112,3 +112,24 @@ TEST_CASE("conv + batch norm fold only when nothing must see the modules run", "
   other->eval();
   CHECK_FALSE(nn::conv_bn_foldable(*mismatched.conv, *other));
 }
+
+TEST_CASE("nn::conv_bn runs the modules in training and folds in eval", "[nn][fold]") {
+  manual_seed(9);
+  ConvBn m({.padding = 1, .bias = false}, {.fuse_relu = true});
+  Tensor x = randn({2, 4, 8, 8}), r = randn({2, 6, 8, 8});
+  m.bn->train();
+  {
+    // Training: exactly the two modules (same ops, same running-stat update).
+    nn::BatchNorm2d twin(6, {.fuse_relu = true});
+    twin->load_state_dict(m.bn->state_dict());
+    twin->train();
+    Tensor want = twin(m.conv(x), r);
+    CHECK(nn::conv_bn(m.conv, m.bn, x, r).to_vector<float>() == want.to_vector<float>());
+    CHECK(m.bn->running_mean.to_vector<float>() == twin->running_mean.to_vector<float>());
+  }
+  m.bn->eval();
+  CHECK(nn::conv_bn(m.conv, m.bn, x, r).to_vector<float>() ==
+        nn::conv_bn_folded(*m.conv, *m.bn, x, r).to_vector<float>());
+  CHECK(nn::conv_bn(m.conv, m.bn, x).to_vector<float>() ==
+        nn::conv_bn_folded(*m.conv, *m.bn, x).to_vector<float>());
+}

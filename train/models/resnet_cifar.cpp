@@ -5,18 +5,6 @@
 
 namespace heed::train {
 
-namespace {
-
-// bn(conv(x), residual); in eval mode one convolution with the batch norm
-// folded in and the ReLU (and residual join) in its epilogue.
-Tensor conv_bn(nn::Conv2d& conv, nn::BatchNorm2d& bn, const Tensor& x,
-               const Tensor& residual = Tensor()) {
-  if (nn::conv_bn_foldable(*conv, *bn)) return nn::conv_bn_folded(*conv, *bn, x, residual);
-  return residual.defined() ? bn(conv(x), residual) : bn(conv(x));
-}
-
-}  // namespace
-
 BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride,
                                attention::AttentionModule attn, attention::Position position)
     : in_planes(in_planes), planes(planes), stride(stride), position(position) {
@@ -47,16 +35,16 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
   using attention::Position;
   const bool att = !attention.is_empty();
   Tensor in = (att && position == Position::Pre) ? attention(x) : x;
-  Tensor out = conv_bn(conv1, bn1, in);  // relu(bn1(conv1(in))), fused
+  Tensor out = nn::conv_bn(conv1, bn1, in);  // relu(bn1(conv1(in))), fused
   Tensor sc = shortcut(x);
   if (att && position == Position::Identity) sc = attention(sc);
   if (bn2->options.fuse_relu) {
-    out = conv_bn(conv2, bn2, out, sc);  // relu(bn2(conv2(out)) + sc), fused
+    out = nn::conv_bn(conv2, bn2, out, sc);  // relu(bn2(conv2(out)) + sc), fused
   } else {
     // Attention between bn2 and the join (Standard): relu(attention(out) +
     // sc), gating modules fuse the gate with the join. While maps are
     // recorded, the module runs alone so its hooks see its own output.
-    out = conv_bn(conv2, bn2, out);
+    out = nn::conv_bn(conv2, bn2, out);
     out = attention->keeps_maps() ? add_relu(attention(out), sc) : attention(out, sc);
   }
   if (att && position == Position::Post) out = attention(out);
@@ -107,7 +95,7 @@ ResNetCifarImpl::ResNetCifarImpl(const ResNetCifarOptions& o) : options(o) {
 Tensor ResNetCifarImpl::forward(const Tensor& x) {
   HEED_CHECK(x.dim() == 4 && x.size(1) == options.in_channels, "ResNetCifar: expected input (B, ",
              options.in_channels, ", H, W), got ", shape_str(x.shape()));
-  Tensor out = conv_bn(conv1, bn1, x);  // relu(bn1(conv1(x))), fused
+  Tensor out = nn::conv_bn(conv1, bn1, x);  // relu(bn1(conv1(x))), fused
   out = layer3(layer2(layer1(out)));
   return fc(mean(out, {2, 3}));  // (B, C) -> (B, num_classes)
 }

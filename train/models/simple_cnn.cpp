@@ -1,5 +1,7 @@
 #include "train/models/simple_cnn.h"
 
+#include "nn/conv_bn_fold.h"
+
 namespace heed::train {
 
 SimpleCNNImpl::SimpleCNNImpl(const SimpleCNNOptions& o) : options(o) {
@@ -20,10 +22,10 @@ Tensor SimpleCNNImpl::forward(const Tensor& x) {
   HEED_CHECK(x.dim() == 4 && x.size(1) == options.in_channels, "SimpleCNN: expected input (B, ",
              options.in_channels, ", H, W), got ", shape_str(x.shape()));
   const Pool2dOptions pool{.kernel_size = {2, 2}, .stride = std::nullopt};
-  Tensor h = bn1(conv1(x));  // relu(bn1(·)), fused: (B, c1, H, W)
+  Tensor h = nn::conv_bn(conv1, bn1, x);  // relu(bn1(·)), fused (folded in eval): (B, c1, H, W)
   if (attention1) h = attention1(h);
-  h = max_pool2d(h, pool);  // (B, c1, H/2, W/2)
-  h = bn2(conv2(h));        // relu(bn2(·)), fused
+  h = max_pool2d(h, pool);         // (B, c1, H/2, W/2)
+  h = nn::conv_bn(conv2, bn2, h);  // relu(bn2(·)), fused (folded in eval)
   if (attention2) h = attention2(h);
   h = max_pool2d(h, pool);             // (B, c2, H/4, W/4)
   h = adaptive_avg_pool2d(h, {4, 4});  // (B, c2, 4, 4)
