@@ -27,10 +27,7 @@ void Backend::sum_of_products(const Tensor& out, const Tensor& a, const Tensor& 
 void Backend::conv2d_add_relu(const Tensor& out, const Tensor& input, const Tensor& weight,
                               const Tensor& bias, const Tensor& residual, const Conv2dParams& p) {
   conv2d(out, input, weight, bias, p);
-  if (residual.defined())
-    binary(BinaryOp::AddRelu, out, out, residual, {});
-  else
-    unary(UnaryOp::Relu, out, out, {});
+  relu_join_in_place(out, residual);
 }
 
 void Backend::global_mean_max_pool2d(const Tensor& out, const Tensor& argmax, const Tensor& input) {
@@ -55,10 +52,7 @@ void Backend::batch_norm_relu(const Tensor& out, const Tensor& save_mean, const 
                               double eps) {
   batch_norm(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var, training,
              momentum, eps);
-  if (residual.defined())
-    binary(BinaryOp::AddRelu, out, out, residual, {});
-  else
-    unary(UnaryOp::Relu, out, out, {});
+  relu_join_in_place(out, residual);
 }
 
 void Backend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor& grad_weight,
@@ -219,6 +213,13 @@ void Backend::attention_backward(const Tensor& grad_q, const Tensor& grad_k, con
       head_gemm(*this, dt, H, true, false, nk, d, nq, scale, heads_of(grad_scores, b),
                 heads_of(q, b), heads_of(grad_k, b));
   }
+}
+
+void Backend::relu_join_in_place(const Tensor& out, const Tensor& residual) {
+  if (residual.defined())
+    binary(BinaryOp::AddRelu, out, out, residual, {});
+  else
+    unary(UnaryOp::Relu, out, out, {});
 }
 
 Tensor Backend::grad_through_relu(const Tensor& grad_out, const Tensor& output,

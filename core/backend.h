@@ -313,7 +313,10 @@ class Backend {
                            const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq,
                            const AdamUpdate& args) = 0;
 
- protected:
+  // --- helpers of the fused ops' composite defaults (and their ops)
+  // out = relu(out + residual), or relu(out) when residual is undefined, in
+  // place: the end of a fused op's forward.
+  void relu_join_in_place(const Tensor& out, const Tensor& residual);
   // grad_out where output > 0, else 0: the backward of a ReLU fused at the
   // end of an op, given that op's output. Written to `into` when defined,
   // else to a new tensor; returned.

@@ -13,7 +13,6 @@ struct OutputEpilogue {
   const float* residual = nullptr;  // the output's shape, contiguous; null: none
   bool relu = false;                // off: the epilogue does nothing
 
-  bool active() const { return relu; }
   // Elements [offset, offset + n) of the output y.
   void operator()(float* y, int64_t offset, int64_t n) const;
 };

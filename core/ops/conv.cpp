@@ -98,11 +98,7 @@ Tensor conv_forward(const char* name, bool is1d, const Tensor& input, const Tens
     record(name, {input, weight, bias, res}, out, [=](const Tensor& grad, const Needs& needs) {
       Tensor g = ops::contiguous_data(grad);  // (B, O, OH, OW)
       Backend& be = backend_of(g);
-      if (y.defined()) {
-        Tensor masked = empty(g.shape(), {g.dtype(), g.device()});
-        be.binary(BinaryOp::ReluBackward, masked, g, y, {});
-        g = masked;
-      }
+      if (y.defined()) g = be.grad_through_relu(g, y, Tensor());
       Tensor gi, gw, gb;
       if (needs[0]) {
         gi = empty(x_shape, {g.dtype(), g.device()});
