@@ -274,7 +274,7 @@ void global_max_pool_f32(const Planes& g, const float* x, float* y, int64_t* ix)
   parallel_for(0, g.P, plane_grain(g, n), [&](int64_t lo, int64_t hi) {
     for (int64_t pl = lo; pl < hi; ++pl) {
       const float* xp = x + pl * n;
-      plane_max_f32(xp, n, k.max_index(xp, n), y + pl, ix + pl);
+      plane_max_f32(xp, n, k.max_index(xp, n, nullptr), y + pl, ix + pl);
     }
   });
 }
@@ -325,7 +325,7 @@ void CpuBackend::global_mean_max_pool2d(const Tensor& out, const Tensor& argmax,
     for (int64_t pl = lo; pl < hi; ++pl) {
       const float* xp = x + pl * n;
       float sum = 0;
-      const int64_t arg = k.sum_max_index(xp, n, &sum);
+      const int64_t arg = k.max_index(xp, n, &sum);
       mean[pl] = sum / float(n);
       plane_max_f32(xp, n, arg, mean + P + pl, ix + pl);
     }

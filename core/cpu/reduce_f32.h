@@ -28,10 +28,9 @@ struct ReduceF32Kernels {
   void (*dot_columns)(const float* a, const float* b, float* out, int64_t R, int64_t n,
                       int64_t stride);
   // The index of the first occurrence of the maximum of x[0, len) (len ≥ 1;
-  // +0 and -0 tie), or -1 when x holds a NaN: one pass for global max pooling.
-  int64_t (*max_index)(const float* x, int64_t len);
-  // max_index, and *sum = Σ x[0, len), from one pass over x.
-  int64_t (*sum_max_index)(const float* x, int64_t len, float* sum);
+  // +0 and -0 tie), or -1 when x holds a NaN; with `sum` not null, also
+  // *sum = Σ x: one pass for global max (and mean) pooling.
+  int64_t (*max_index)(const float* x, int64_t len, float* sum);
 };
 
 const ReduceF32Kernels& reduce_f32_kernels();
