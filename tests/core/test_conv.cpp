@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "core/backend.h"
-#include "core/cpu/isa.h"
 #include "support/gradcheck_cases.h"
+#include "support/isa_sweep.h"
 
 using namespace heed;
 using namespace heed::testing;
@@ -223,17 +223,10 @@ TEST_CASE("conv2d float32 shifted-tap kernels match the reference on every ISA",
       // weight gradient together.
       {3, 9, 16, 16, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1},
   };
-  const int threads = get_num_threads();
-  for (cpu::Isa isa : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512}) {
-    cpu::IsaCapGuard cap(isa);
-    INFO("isa cap " << cpu::isa_name(isa) << ", running " << cpu::isa_name(cpu::cpu_isa()));
-    for (int t : {1, 2}) {
-      set_num_threads(t);
-      for (const RefConv& r : shapes)
-        for (bool bias : {false, true}) check_against_reference(r, kFloat32, bias);
-    }
-  }
-  set_num_threads(threads);
+  for_each_isa_and_thread_count([&] {
+    for (const RefConv& r : shapes)
+      for (bool bias : {false, true}) check_against_reference(r, kFloat32, bias);
+  });
 }
 
 TEST_CASE("conv2d float32 weight gradient does not depend on scheduling", "[conv]") {

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include "core/backend.h"
-#include "core/cpu/isa.h"
 #include "support/gradcheck_cases.h"
+#include "support/isa_sweep.h"
 
 using namespace heed;
 using namespace heed::testing;
@@ -80,16 +80,9 @@ TEST_CASE("conv2d_relu and conv2d_add_relu by hand", "[conv]") {
 }
 
 TEST_CASE("conv2d_relu and conv2d_add_relu match the composed ops on every path", "[conv]") {
-  const int threads = get_num_threads();
-  for (cpu::Isa isa : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512}) {
-    cpu::IsaCapGuard cap(isa);
-    INFO("isa cap " << cpu::isa_name(isa) << ", running " << cpu::isa_name(cpu::cpu_isa()));
-    for (int t : {1, 2}) {
-      set_num_threads(t);
-      for (const FusedCase& c : kCases) check_case(c, kFloat32);
-    }
-  }
-  set_num_threads(threads);
+  for_each_isa_and_thread_count([] {
+    for (const FusedCase& c : kCases) check_case(c, kFloat32);
+  });
   for (const FusedCase& c : kCases) check_case(c, kFloat64);
 }
 
