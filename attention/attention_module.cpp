@@ -6,4 +6,8 @@ Tensor AttentionModuleImpl::forward(const Tensor& x, const Tensor& residual) {
   return add_relu(forward(x), residual);
 }
 
+Tensor AttentionModuleImpl::forward(const Tensor& x, const Tensor& residual, const Tensor&) {
+  return forward(x, residual);
+}
+
 }  // namespace heed::attention

@@ -42,6 +42,13 @@ class AttentionModuleImpl : public nn::Module, public MapRecorder {
   // override it with one fused gate_add_relu op instead of a product, a sum
   // and a ReLU in passes of their own.
   virtual Tensor forward(const Tensor& x, const Tensor& residual);
+  // forward(x, residual) given spatial_mean = mean(x, {2, 3}) (B, C), which
+  // the batch norm before the module computes with its statistics
+  // (nn::conv_bn_with_spatial_mean). Modules whose gate starts from that
+  // mean (SE, ECA) say so in uses_spatial_mean() and skip their pooling
+  // pass; the default ignores it.
+  virtual bool uses_spatial_mean() const { return false; }
+  virtual Tensor forward(const Tensor& x, const Tensor& residual, const Tensor& spatial_mean);
 };
 
 HEED_MODULE(AttentionModule);

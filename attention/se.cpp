@@ -42,17 +42,25 @@ Tensor SEAttentionImpl::forward(const Tensor& x, const Tensor& residual) {
   return gate_add_relu(x, gate(x), residual);
 }
 
+Tensor SEAttentionImpl::forward(const Tensor& x, const Tensor& residual,
+                                const Tensor& spatial_mean) {
+  detail::check_feature_map("SEAttention", x, channel);
+  detail::check_spatial_mean("SEAttention", x, spatial_mean);
+  return gate_add_relu(x, gate_from_mean(spatial_mean), residual);
+}
+
 Tensor SEAttentionImpl::gate(const Tensor& x) {
   detail::check_feature_map("SEAttention", x, channel);
-  const int64_t B = x.size(0);
+  return gate_from_mean(mean(x, {2, 3}));
+}
+
+Tensor SEAttentionImpl::gate_from_mean(const Tensor& z) {
+  const int64_t B = z.size(0);
   Tensor s;  // (B, C, 1, 1)
-  if (options.conv) {
-    Tensor z = mean(x, {2, 3}, /*keepdim=*/true);  // (B, C, 1, 1)
-    s = sigmoid(fc2(relu(fc1(z))));
-  } else {
-    Tensor z = mean(x, {2, 3});  // (B, C)
+  if (options.conv)
+    s = sigmoid(fc2(relu(fc1(z.reshape({B, channel, 1, 1})))));
+  else
     s = fc(z).view({B, channel, 1, 1});
-  }
   keep_map("channel", s);
   return s;
 }

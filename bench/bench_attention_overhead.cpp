@@ -17,7 +17,9 @@
 // shared machine's load spreads over all of them; the table gives medians over
 // repetitions and the overhead of each module over the plain network, by the
 // wall clock and by the process's CPU time (all threads; with one thread it
-// is the steadier figure on a busy machine).
+// is the steadier figure on a busy machine), and "paired": the median over
+// repetitions of each one's step time over the plain network's in the same
+// repetition, which cancels drift slower than a repetition.
 // bench/attention_overhead_torch.py does the same in PyTorch;
 // bench/attention_overhead.sh runs both.
 #include <algorithm>
@@ -145,16 +147,18 @@ int main(int argc, char** argv) {
       "heed: ResNet-20, batch %lld, forward+backward, %d threads, %d reps x %d steps; other "
       "processes used %.0f%% of the machine\n",
       (long long)B, threads, reps, steps, 100.0 * foreign);
-  std::printf("%-8s %9s %12s %9s %9s %10s %12s %10s\n", "module", "params", "ms/step", "min", "max",
-              "overhead", "cpu ms/step", "overhead");
+  std::printf("%-8s %9s %12s %9s %9s %10s %12s %10s %10s\n", "module", "params", "ms/step", "min",
+              "max", "overhead", "cpu ms/step", "overhead", "paired");
   const double base = median(ms[0]), cpu_base = median(cpu_ms[0]);
   for (size_t k = 0; k < models.size(); ++k) {
     const double med = median(ms[k]);
     auto [lo, hi] = std::minmax_element(ms[k].begin(), ms[k].end());
     const double cpu = median(cpu_ms[k]);
-    std::printf("%-8s %9lld %12.1f %9.1f %9.1f %+9.1f%% %12.1f %+9.1f%%\n", names[k].c_str(),
-                (long long)params[k], med, *lo, *hi, 100.0 * (med - base) / base, cpu,
-                100.0 * (cpu - cpu_base) / cpu_base);
+    std::vector<double> ratios;
+    for (size_t r = 0; r < ms[k].size(); ++r) ratios.push_back(ms[k][r] / ms[0][r]);
+    std::printf("%-8s %9lld %12.1f %9.1f %9.1f %+9.1f%% %12.1f %+9.1f%% %+9.1f%%\n",
+                names[k].c_str(), (long long)params[k], med, *lo, *hi, 100.0 * (med - base) / base,
+                cpu, 100.0 * (cpu - cpu_base) / cpu_base, 100.0 * (median(ratios) - 1.0));
   }
   return 0;
 }

@@ -68,6 +68,51 @@ void Backend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor& g
 
 namespace {
 
+// x (B, C, *) viewed as (B, C, S): the shape spatial means reduce over.
+Tensor as_planes(const Tensor& x) {
+  const int64_t B = x.size(0), C = x.size(1);
+  return x.view({B, C, C > 0 && B > 0 ? x.numel() / (B * C) : 1});
+}
+
+}  // namespace
+
+void Backend::batch_norm_spatial_mean(const Tensor& out, const Tensor& spatial_mean,
+                                      const Tensor& plane_dev, const Tensor& save_mean,
+                                      const Tensor& save_invstd, const Tensor& input,
+                                      const Tensor& weight, const Tensor& bias,
+                                      const Tensor& running_mean, const Tensor& running_var,
+                                      bool training, double momentum, double eps) {
+  batch_norm(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var, training,
+             momentum, eps);
+  const int64_t B = input.size(0), C = input.size(1);
+  const Tensor planes = as_planes(input);
+  const double inv_s = 1.0 / double(planes.size(2));
+  const Tensor sm = spatial_mean.view({B, C, 1}), dev = plane_dev.view({B, C, 1});
+  reduce(ReduceOp::Sum, sm, as_planes(out), {2});
+  unary(UnaryOp::MulScalar, sm, sm, {inv_s, 0});
+  reduce(ReduceOp::Sum, dev, planes, {2});
+  unary(UnaryOp::MulScalar, dev, dev, {inv_s, 0});
+  binary(BinaryOp::Sub, dev, dev, save_mean.view({1, C, 1}).expand(dev.shape()), {1, 0});
+}
+
+void Backend::batch_norm_spatial_mean_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                               const Tensor& grad_bias, const Tensor& grad_out,
+                                               const Tensor& grad_spatial_mean, const Tensor& input,
+                                               const Tensor& weight, const Tensor& save_mean,
+                                               const Tensor& save_invstd, const Tensor&,
+                                               bool training) {
+  const int64_t B = input.size(0), C = input.size(1);
+  const Tensor planes = as_planes(grad_out);
+  Tensor spread = empty(planes.shape(), {grad_out.dtype(), grad_out.device()});
+  // grad_out + grad_spatial_mean / S, each (b, c)'s entry over its S values.
+  binary(BinaryOp::Add, spread, planes, grad_spatial_mean.view({B, C, 1}).expand(planes.shape()),
+         {1.0 / double(planes.size(2)), 0});
+  batch_norm_backward(grad_input, grad_weight, grad_bias, spread.view(grad_out.shape()), input,
+                      weight, save_mean, save_invstd, training);
+}
+
+namespace {
+
 // The dims a gate is broadcast over in x: its gradient sums over them.
 std::vector<int64_t> broadcast_dims(const Tensor& gate, const Tensor& x) {
   std::vector<int64_t> dims;

@@ -251,6 +251,27 @@ class Backend {
                                         const Tensor& input, const Tensor& weight,
                                         const Tensor& save_mean, const Tensor& save_invstd,
                                         bool training);
+  // batch_norm that also writes, per (b, c) of its (B, C, *) input, the mean
+  // of the output over the trailing dims (spatial_mean: the global average
+  // pool of a channel gate that follows, without a pass of its own) and the
+  // input's mean there minus the channel's mean (plane_dev, for the
+  // backward). Both (B, C), contiguous. The default runs batch_norm, then
+  // reduces.
+  virtual void batch_norm_spatial_mean(const Tensor& out, const Tensor& spatial_mean,
+                                       const Tensor& plane_dev, const Tensor& save_mean,
+                                       const Tensor& save_invstd, const Tensor& input,
+                                       const Tensor& weight, const Tensor& bias,
+                                       const Tensor& running_mean, const Tensor& running_var,
+                                       bool training, double momentum, double eps);
+  // Its backward: batch_norm_backward of grad_out + grad_spatial_mean / S,
+  // the latter (B, C) spread over each (b, c)'s S values. The default forms
+  // that sum in a temporary; kernels fold it into their per-channel sums.
+  virtual void batch_norm_spatial_mean_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                                const Tensor& grad_bias, const Tensor& grad_out,
+                                                const Tensor& grad_spatial_mean,
+                                                const Tensor& input, const Tensor& weight,
+                                                const Tensor& save_mean, const Tensor& save_invstd,
+                                                const Tensor& plane_dev, bool training);
   // out = relu(x · channel_gate · spatial_gate + residual): attention gates
   // followed by a ResNet block's residual join. x, residual, out (B, C, H, W)
   // contiguous; channel_gate (B, C, 1, 1) and spatial_gate (B, 1, H, W)

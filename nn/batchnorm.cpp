@@ -37,24 +37,40 @@ Tensor BatchNormImplBase::forward(const Tensor& x) {
   return forward(x, Tensor());
 }
 
-Tensor BatchNormImplBase::forward(const Tensor& x, const Tensor& residual) {
+void BatchNormImplBase::check_input(const Tensor& x) const {
   check_input_dim(x);
   HEED_CHECK(x.size(1) == num_features, type_name(), ": input of shape ", shape_str(x.shape()),
              " has ", x.size(1), " channels, expected ", num_features, " (num_features)");
-  double factor = 0.0;
-  if (is_training() && options.track_running_stats) {
-    NoGradGuard no_grad;
-    num_batches_tracked.add_(ones({}, kInt64));
-    factor = options.momentum ? *options.momentum : 1.0 / num_batches_tracked.item();
-  }
+}
+
+double BatchNormImplBase::track_batch() {
+  if (!is_training() || !options.track_running_stats) return 0.0;
+  NoGradGuard no_grad;
+  num_batches_tracked.add_(ones({}, kInt64));
+  return options.momentum ? *options.momentum : 1.0 / num_batches_tracked.item();
+}
+
+Tensor BatchNormImplBase::forward(const Tensor& x, const Tensor& residual) {
+  check_input(x);
+  const double factor = track_batch();
   // Batch statistics in training, and in eval when no running stats are kept.
-  bool use_batch_stats = is_training() || !options.track_running_stats;
+  const bool use_batch_stats = uses_batch_stats();
   if (residual.defined() && options.fuse_relu)
     return batch_norm_add_relu(x, residual, running_mean, running_var, weight, bias,
                                use_batch_stats, factor, options.eps);
   auto op = options.fuse_relu ? batch_norm_relu : batch_norm;
   Tensor y = op(x, running_mean, running_var, weight, bias, use_batch_stats, factor, options.eps);
   return residual.defined() ? y + residual : y;
+}
+
+std::pair<Tensor, Tensor> BatchNormImplBase::forward_with_spatial_mean(const Tensor& x) {
+  HEED_CHECK(!options.fuse_relu, type_name(),
+             ": forward_with_spatial_mean needs fuse_relu=false (the mean of a ReLU's output "
+             "does not follow from the batch statistics)");
+  check_input(x);
+  const double factor = track_batch();
+  return batch_norm_with_spatial_mean(x, running_mean, running_var, weight, bias,
+                                      uses_batch_stats(), factor, options.eps);
 }
 
 std::string BatchNormImplBase::extra_repr() const {

@@ -32,6 +32,11 @@ class BatchNormImplBase : public Module {
   // bn(x) + residual, or with fuse_relu relu(bn(x) + residual) from one
   // fused op: the end of a ResNet basic block (cuDNN's BN-add-activation).
   Tensor forward(const Tensor& x, const Tensor& residual);
+  // (bn(x), its mean over the trailing dims (B, C)) from one op: the mean
+  // comes from the statistics' pass, for a channel gate (SE, ECA) that
+  // follows. Not with fuse_relu (the ReLU's mean has no such shortcut). Runs
+  // no hooks (nn::conv_bn_with_spatial_mean calls it only when there are none).
+  std::pair<Tensor, Tensor> forward_with_spatial_mean(const Tensor& x);
   void reset_running_stats();
   void reset_parameters();
   std::string extra_repr() const override;
@@ -45,6 +50,14 @@ class BatchNormImplBase : public Module {
 
  protected:
   virtual void check_input_dim(const Tensor& x) const = 0;
+
+ private:
+  // Counts the batch when training with running stats; returns the running
+  // stats' momentum factor (0 when unused).
+  double track_batch();
+  // Whether this call normalises with the batch's statistics.
+  bool uses_batch_stats() const { return is_training() || !options.track_running_stats; }
+  void check_input(const Tensor& x) const;
 };
 
 // Input (B, C) or (B, C, L).

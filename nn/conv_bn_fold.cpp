@@ -37,4 +37,13 @@ Tensor conv_bn(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, const Tensor& res
   return residual.defined() ? bn(conv(x), residual) : bn(conv(x));
 }
 
+std::pair<Tensor, Tensor> conv_bn_with_spatial_mean(Conv2d& conv, BatchNorm2d& bn,
+                                                    const Tensor& x) {
+  const bool plain_bn = !conv_bn_foldable(*conv, *bn) && !bn->options.fuse_relu &&
+                        !bn->has_forward_hooks() && detail::forward_observer() == nullptr;
+  if (plain_bn) return bn->forward_with_spatial_mean(conv(x));
+  Tensor y = conv_bn(conv, bn, x);
+  return {y, mean(y, {2, 3})};
+}
+
 }  // namespace heed::nn

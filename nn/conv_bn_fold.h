@@ -33,4 +33,10 @@ Tensor conv_bn_folded(const Conv2dImpl& conv, const BatchNormImplBase& bn, const
 // when conv_bn_foldable, else through the two modules (with their hooks).
 Tensor conv_bn(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, const Tensor& residual = Tensor());
 
+// (y, mean(y, {2, 3})) for y = bn(conv(x)): the end of a branch that a
+// channel gate (SE, ECA) follows. In training the mean comes with batch
+// norm's statistics (batch_norm_with_spatial_mean); folded, with hooks, or
+// with bn's fuse_relu, it is pooled from y.
+std::pair<Tensor, Tensor> conv_bn_with_spatial_mean(Conv2d& conv, BatchNorm2d& bn, const Tensor& x);
+
 }  // namespace heed::nn

@@ -46,6 +46,7 @@ using ::heed::Pool2dOptions;
 using ::heed::batch_norm;
 using ::heed::batch_norm_add_relu;
 using ::heed::batch_norm_relu;
+using ::heed::batch_norm_with_spatial_mean;
 using ::heed::dropout;
 using ::heed::layer_norm;
 

@@ -520,6 +520,16 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
         return batch_norm_relu(i[0], rm, rv, i[1], i[2], /*training=*/false);
       });
   reg(
+      "batch_norm_with_spatial_mean", "training, affine; both outputs",
+      [] {
+        return In{in({3, 3, 2, 3}), in({3}, 0.5, 1.5, 2), in({3}, -1, 1, 3)};
+      },
+      [](const In& i) {
+        auto [y, m] = batch_norm_with_spatial_mean(i[0], Tensor(), Tensor(), i[1], i[2],
+                                                   /*training=*/true);
+        return cat({y.flatten(), m.flatten()});
+      });
+  reg(
       "add_relu", "broadcast (B, C, 1, 1) against (B, C, H, W)",
       [] {
         return In{in({2, 3, 2, 2}), in({2, 3, 1, 1}, -1, 1, 2)};

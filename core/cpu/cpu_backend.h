@@ -97,6 +97,18 @@ class CpuBackend final : public Backend {
                                 const Tensor& grad_out, const Tensor& output, const Tensor& input,
                                 const Tensor& weight, const Tensor& save_mean,
                                 const Tensor& save_invstd, bool training) override;
+  void batch_norm_spatial_mean(const Tensor& out, const Tensor& spatial_mean,
+                               const Tensor& plane_dev, const Tensor& save_mean,
+                               const Tensor& save_invstd, const Tensor& input, const Tensor& weight,
+                               const Tensor& bias, const Tensor& running_mean,
+                               const Tensor& running_var, bool training, double momentum,
+                               double eps) override;
+  void batch_norm_spatial_mean_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                        const Tensor& grad_bias, const Tensor& grad_out,
+                                        const Tensor& grad_spatial_mean, const Tensor& input,
+                                        const Tensor& weight, const Tensor& save_mean,
+                                        const Tensor& save_invstd, const Tensor& plane_dev,
+                                        bool training) override;
   // gate.cpp
   void gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& channel_gate,
                      const Tensor& spatial_gate, const Tensor& residual) override;

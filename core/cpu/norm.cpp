@@ -162,12 +162,20 @@ T through_relu(T dy, T y) {
   return y > T(0) ? dy : T(0);
 }
 
+// What batch_norm_forward writes besides the output and saved statistics:
+// for batch_norm_spatial_mean, per (b, c) run, the output's mean and the
+// input's mean minus the channel's (both (B, C); undefined when not wanted).
+struct RunMeans {
+  Tensor spatial_mean, plane_dev;
+};
+
 // Batch norm forward, followed by a ReLU when `relu`, after adding
 // `residual` when defined (only with relu).
 void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor& save_invstd,
                         const Tensor& input, const Tensor& weight, const Tensor& bias,
                         const Tensor& running_mean, const Tensor& running_var, bool training,
-                        double momentum, double eps, bool relu, const Tensor& residual) {
+                        double momentum, double eps, bool relu, const Tensor& residual,
+                        const RunMeans& run_means = {}) {
   const BnGeometry g = bn_geometry(input);
   const int64_t N = g.B * g.S;
   dispatch_floating(input.dtype(), "batch_norm", [&]<typename T>() {
@@ -180,10 +188,19 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
                "batch_norm: eval mode needs running_mean and running_var");
     // The shift of channel c's sums: its first value (see norm_runs.h).
     auto shift_of = [&](int64_t c) { return N > 0 ? x[c * g.S] : T(0); };
+    const bool want_runs = run_means.plane_dev.defined();
+    // Σ (x - shift) of each run, when its mean is wanted: the run's sums are
+    // formed on their own, then added to the channel's (as the kernels do).
+    std::vector<double> run_sum(want_runs ? size_t(g.B * g.C) : 0);
     std::vector<double> sums;
-    if (training)
+    if (training || want_runs)
       sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* q) {
-        moments(x + offset, g.S, shift_of(c), s, q);
+        if (!want_runs) return moments(x + offset, g.S, shift_of(c), s, q);
+        double rs = 0, rq = 0;
+        moments(x + offset, g.S, shift_of(c), &rs, &rq);
+        *s += rs;
+        *q += rq;
+        run_sum[size_t(offset / std::max<int64_t>(g.S, 1))] = rs;
       });
     std::vector<T> mean_t(size_t(g.C)), scale_t(size_t(g.C)), shift_t(size_t(g.C));
     for (int64_t c = 0; c < g.C; ++c) {
@@ -213,8 +230,27 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
     }
     bn_apply(g, x, y, mean_t, scale_t, shift_t, relu,
              residual.defined() ? residual.data_ptr<T>() : nullptr);
+    if (!want_runs) return;
+    // The run's output mean is the affine map of its input mean, so it needs
+    // no pass over the output: mean(y) = (mean(x) - mean)·scale + shift.
+    T* dev = run_means.plane_dev.data_ptr<T>();    // (B, C)
+    T* sm = run_means.spatial_mean.data_ptr<T>();  // (B, C)
+    for (int64_t r = 0; r < g.B * g.C; ++r) {
+      const size_t c = size_t(r % g.C);
+      const double d =
+          double(shift_of(int64_t(c))) + run_sum[size_t(r)] / double(g.S) - double(mean_t[c]);
+      dev[r] = T(d);
+      sm[r] = T(d * double(scale_t[c]) + double(shift_t[c]));
+    }
   });
 }
+
+// The gradient of batch_norm_spatial_mean's spatial_mean output, which
+// reaches each value of run r as grad_spatial_mean[r] / S, with the forward's
+// plane_dev (both (B, C); undefined for the other batch norms).
+struct RunMeanGrad {
+  Tensor grad_spatial_mean, plane_dev;
+};
 
 // Batch norm backward; when `relu_out` is defined, the backward of
 // relu(batch_norm(x)) whose output it is: grad_out is masked by relu_out > 0
@@ -222,7 +258,8 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
 void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weight,
                               const Tensor& grad_bias, const Tensor& grad_out, const Tensor& input,
                               const Tensor& weight, const Tensor& save_mean,
-                              const Tensor& save_invstd, bool training, const Tensor& relu_out) {
+                              const Tensor& save_invstd, bool training, const Tensor& relu_out,
+                              const RunMeanGrad& run_grad = {}) {
   const BnGeometry g = bn_geometry(input);
   const int64_t N = g.B * g.S;
   dispatch_floating(input.dtype(), "batch_norm_backward", [&]<typename T>() {
@@ -234,6 +271,9 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
     const T* mean_in = save_mean.data_ptr<T>();
     const T* invstd_in = save_invstd.data_ptr<T>();
     const T* ry = relu_out.defined() ? relu_out.data_ptr<T>() : nullptr;  // (B, C, S)
+    const bool spread = run_grad.grad_spatial_mean.defined();
+    const T* gsm = spread ? run_grad.grad_spatial_mean.data_ptr<T>() : nullptr;  // (B, C)
+    const T* dev = spread ? run_grad.plane_dev.data_ptr<T>() : nullptr;          // (B, C)
     Vec1<T> w(weight);
     // Σ dy and Σ dy·(x - mean) per channel: only needed for the affine grads,
     // or for grad_input in training.
@@ -242,6 +282,14 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
       sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* p) {
         grad_moments(gy + offset, x + offset, ry ? ry + offset : nullptr, g.S, mean_in[c], s, p);
       });
+    // The spread gradient gsm/S adds gsm to Σ dy over its run, and gsm·dev to
+    // Σ dy·(x - mean), since Σ (x - mean) over the run is S·dev.
+    if (spread && !sums.empty())
+      for (int64_t r = 0; r < g.B * g.C; ++r) {
+        const size_t c = size_t(r % g.C);
+        sums[2 * c] += double(gsm[r]);
+        sums[2 * c + 1] += double(gsm[r]) * double(dev[r]);
+      }
     for (int64_t c = 0; c < g.C; ++c) {
       if (gw) gw[c] = T(sums[size_t(2 * c + 1)] * double(invstd_in[c]));
       if (gb) gb[c] = T(sums[size_t(2 * c)]);
@@ -267,7 +315,9 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
                    [&](int64_t lo, int64_t hi) {
                      for (int64_t r = lo; r < hi; ++r) {
                        const size_t c = size_t(r % g.C);
-                       const T m = mean_t[c], k = k_t[c], dm = dy_mean_t[c], sc = scale_t[c];
+                       // The run's share of the spread gradient, added to each dy.
+                       const T a = spread ? gsm[r] / T(g.S) : T(0);
+                       const T m = mean_t[c], k = k_t[c], dm = dy_mean_t[c] - a, sc = scale_t[c];
                        const T* p = x + r * g.S;
                        const T* d = gy + r * g.S;
                        const T* y = masked ? ry + r * g.S : nullptr;
@@ -278,7 +328,7 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
                          if constexpr (train)
                            q[s] = (dys - dm - (p[s] - m) * k) * sc;
                          else
-                           q[s] = dys * sc;
+                           q[s] = (dys + a) * sc;
                        }
                      }
                    });
@@ -338,6 +388,27 @@ void CpuBackend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor
   batch_norm_backward_impl(grad_input, grad_weight, grad_bias,
                            grad_through_relu(grad_out, output, grad_residual), input, weight,
                            save_mean, save_invstd, training, Tensor());
+}
+
+void CpuBackend::batch_norm_spatial_mean(const Tensor& out, const Tensor& spatial_mean,
+                                         const Tensor& plane_dev, const Tensor& save_mean,
+                                         const Tensor& save_invstd, const Tensor& input,
+                                         const Tensor& weight, const Tensor& bias,
+                                         const Tensor& running_mean, const Tensor& running_var,
+                                         bool training, double momentum, double eps) {
+  batch_norm_forward(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var,
+                     training, momentum, eps, /*relu=*/false, Tensor(),
+                     RunMeans{spatial_mean, plane_dev});
+}
+
+void CpuBackend::batch_norm_spatial_mean_backward(
+    const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
+    const Tensor& grad_out, const Tensor& grad_spatial_mean, const Tensor& input,
+    const Tensor& weight, const Tensor& save_mean, const Tensor& save_invstd,
+    const Tensor& plane_dev, bool training) {
+  batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_out, input, weight, save_mean,
+                           save_invstd, training, Tensor(),
+                           RunMeanGrad{grad_spatial_mean, plane_dev});
 }
 
 void CpuBackend::layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,

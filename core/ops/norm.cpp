@@ -29,15 +29,10 @@ void check_param(const char* op, const char* name, const Tensor& t, const Tensor
              " (input shape ", shape_str(x.shape()), ")");
 }
 
-// batch_norm, batch_norm_relu and batch_norm_add_relu: the same checks,
-// kernels and saved tensors; the fused ones also save their output, whose
-// sign is the ReLU's mask. `residual` (only with relu) is added before the ReLU.
-Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                     const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                     double eps, bool relu, const Tensor& residual) {
-  const char* name = residual.defined() ? "batch_norm_add_relu"
-                     : relu             ? "batch_norm_relu"
-                                        : "batch_norm";
+// The argument checks every batch norm op shares.
+void check_batch_norm(const char* name, const Tensor& x, const Tensor& running_mean,
+                      const Tensor& running_var, const Tensor& weight, const Tensor& bias,
+                      bool training, double eps, const Tensor& residual) {
   ops::check_floating(name, x);
   HEED_CHECK(x.dim() >= 2, name, ": expected input of shape (B, C, *) with at least 2 dims, ",
              "got shape ", shape_str(x.shape()));
@@ -62,6 +57,19 @@ Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& 
                ": residual is ", residual.dtype(), " on ", residual.device(), " but input is ",
                x.dtype(), " on ", x.device());
   }
+}
+
+// batch_norm, batch_norm_relu and batch_norm_add_relu: the same checks,
+// kernels and saved tensors; the fused ones also save their output, whose
+// sign is the ReLU's mask. `residual` (only with relu) is added before the ReLU.
+Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                     const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                     double eps, bool relu, const Tensor& residual) {
+  const char* name = residual.defined() ? "batch_norm_add_relu"
+                     : relu             ? "batch_norm_relu"
+                                        : "batch_norm";
+  check_batch_norm(name, x, running_mean, running_var, weight, bias, training, eps, residual);
+  const int64_t C = x.size(1);
 
   Tensor xc = ops::contiguous_data(x);
   Tensor wc = weight.defined() ? ops::contiguous_data(weight.detach()) : Tensor();
@@ -123,6 +131,47 @@ Tensor batch_norm_add_relu(const Tensor& x, const Tensor& residual, const Tensor
   HEED_CHECK(residual.defined(), "batch_norm_add_relu: residual is undefined");
   return batch_norm_op(x, running_mean, running_var, weight, bias, training, momentum, eps,
                        /*relu=*/true, residual);
+}
+
+std::pair<Tensor, Tensor> batch_norm_with_spatial_mean(const Tensor& x, const Tensor& running_mean,
+                                                       const Tensor& running_var,
+                                                       const Tensor& weight, const Tensor& bias,
+                                                       bool training, double momentum, double eps) {
+  const char* name = "batch_norm_with_spatial_mean";
+  check_batch_norm(name, x, running_mean, running_var, weight, bias, training, eps, Tensor());
+  const int64_t B = x.size(0), C = x.size(1);
+  int64_t S = 1;
+  for (int64_t d = 2; d < x.dim(); ++d) S *= x.size(d);
+  HEED_CHECK(S > 0, name, ": input of shape ", shape_str(x.shape()),
+             " has no spatial values to average");
+  Tensor xc = ops::contiguous_data(x);
+  Tensor wc = weight.defined() ? ops::contiguous_data(weight.detach()) : Tensor();
+  Tensor bc = bias.defined() ? ops::contiguous_data(bias.detach()) : Tensor();
+  const TensorOptions opts{x.dtype(), x.device()};
+  Tensor out = empty(x.shape(), opts);
+  Tensor spatial_mean = empty({B, C}, opts);
+  Tensor plane_dev = empty({B, C}, opts);
+  Tensor save_mean = empty({C}, opts);
+  Tensor save_invstd = empty({C}, opts);
+  Tensor rm = running_mean.defined() ? running_mean.detach() : Tensor();
+  Tensor rv = running_var.defined() ? running_var.detach() : Tensor();
+  backend_of(x).batch_norm_spatial_mean(out, spatial_mean, plane_dev, save_mean, save_invstd, xc,
+                                        wc, bc, rm, rv, training, momentum, eps);
+  if (any_requires_grad({&x, &weight, &bias})) {
+    Tensor xd = xc.detach();
+    record(name, {x, weight, bias}, {out, spatial_mean},
+           [xd, wc, save_mean, save_invstd, plane_dev, training](const std::vector<Tensor>& g,
+                                                                 const Needs& n) {
+             Tensor gi = n[0] ? empty_like(xd) : Tensor();
+             Tensor gw = n[1] ? empty_like(save_mean) : Tensor();
+             Tensor gb = n[2] ? empty_like(save_mean) : Tensor();
+             backend_of(xd).batch_norm_spatial_mean_backward(
+                 gi, gw, gb, ops::contiguous_data(g[0]), ops::contiguous_data(g[1]), xd, wc,
+                 save_mean, save_invstd, plane_dev, training);
+             return std::vector{gi, gw, gb};
+           });
+  }
+  return {out, spatial_mean};
 }
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,

@@ -226,6 +226,14 @@ Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor
 Tensor batch_norm_add_relu(const Tensor& x, const Tensor& residual, const Tensor& running_mean,
                            const Tensor& running_var, const Tensor& weight, const Tensor& bias,
                            bool training, double momentum = 0.1, double eps = 1e-5);
+// batch_norm(...) and its mean over the trailing dims, (B, C): the global
+// average pool of a channel gate (SE, ECA) that follows, which comes from
+// the batch statistics' pass instead of a pass of its own.
+std::pair<Tensor, Tensor> batch_norm_with_spatial_mean(const Tensor& x, const Tensor& running_mean,
+                                                       const Tensor& running_var,
+                                                       const Tensor& weight, const Tensor& bias,
+                                                       bool training, double momentum = 0.1,
+                                                       double eps = 1e-5);
 // Normalises over the trailing dims equal to normalized_shape.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);

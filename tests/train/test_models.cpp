@@ -154,6 +154,47 @@ TEST_CASE("Each position wires the module as the SE paper's integration study",
   }
 }
 
+TEST_CASE("A training block with a channel gate pools from bn2's statistics, as the composed one",
+          "[train][models][spatial_mean]") {
+  // SE and ECA take mean(bn2(·), {2, 3}) from batch_norm_with_spatial_mean
+  // in training; while maps are kept the block composes bn2, the module and
+  // the join instead. Both must give the same outputs, gradients and
+  // running statistics.
+  for (std::string name : {"se", "eca"}) {
+    INFO(name);
+    attention::AttentionModule m = name == "se" ? attention::create("se", 8, {{"reduction", "4"}})
+                                                : attention::create("eca", 8, {});
+    BasicBlock b(8, 8, 1, m, attention::Position::Standard);
+    REQUIRE(b->attention->uses_spatial_mean());
+    b->train();
+    Tensor x = randn({4, 8, 6, 6}), gy = randn({4, 8, 6, 6});
+    const Tensor rm0 = b->bn2->running_mean.clone(), rv0 = b->bn2->running_var.clone();
+    auto run = [&](bool keep_maps) {
+      b->attention->set_keep_maps(keep_maps);
+      b->zero_grad();
+      {
+        NoGradGuard no_grad;
+        b->bn2->running_mean.copy_(rm0);
+        b->bn2->running_var.copy_(rv0);
+      }
+      Tensor xi = x.clone().requires_grad_();
+      Tensor y = b(xi);
+      sum(y * gy).backward();
+      std::vector<Tensor> got{y.detach(), xi.grad(), b->bn2->running_mean.clone(),
+                              b->bn2->running_var.clone()};
+      for (const Tensor& p : b->parameters()) got.push_back(p.grad().clone());
+      return got;
+    };
+    std::vector<Tensor> fused = run(false), composed = run(true);
+    REQUIRE(fused.size() == composed.size());
+    for (size_t i = 0; i < fused.size(); ++i) {
+      INFO("tensor " << i << " (0 output, 1 input grad, 2-3 running stats, then param grads)");
+      const double tol = i == 0 ? 1e-5 : i < 4 ? 1e-6 : 1e-3;
+      CHECK(max(abs(fused[i] - composed[i])).item() <= tol);
+    }
+  }
+}
+
 TEST_CASE("Model factory builds every listed model", "[train][models]") {
   for (const auto& [name, desc] : model_names()) {
     INFO(name);

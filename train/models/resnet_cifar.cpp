@@ -44,8 +44,15 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
     // Attention between bn2 and the join (Standard): relu(attention(out) +
     // sc), gating modules fuse the gate with the join. While maps are
     // recorded, the module runs alone so its hooks see its own output.
-    out = nn::conv_bn(conv2, bn2, out);
-    out = attention->keeps_maps() ? add_relu(attention(out), sc) : attention(out, sc);
+    if (attention->keeps_maps()) {
+      out = add_relu(attention(nn::conv_bn(conv2, bn2, out)), sc);
+    } else if (attention->uses_spatial_mean()) {
+      // The gate's global average pool comes with bn2's statistics.
+      auto [y, y_mean] = nn::conv_bn_with_spatial_mean(conv2, bn2, out);
+      out = attention(y, sc, y_mean);
+    } else {
+      out = attention(nn::conv_bn(conv2, bn2, out), sc);
+    }
   }
   if (att && position == Position::Post) out = attention(out);
   return out;
