@@ -284,7 +284,7 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
       });
     // The spread gradient gsm/S adds gsm to Σ dy over its run, and gsm·dev to
     // Σ dy·(x - mean), since Σ (x - mean) over the run is S·dev.
-    if (spread && !sums.empty())
+    if (spread)
       for (int64_t r = 0; r < g.B * g.C; ++r) {
         const size_t c = size_t(r % g.C);
         sums[2 * c] += double(gsm[r]);

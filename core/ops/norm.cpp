@@ -59,6 +59,30 @@ void check_batch_norm(const char* name, const Tensor& x, const Tensor& running_m
   }
 }
 
+// What every batch norm op hands its kernel: contiguous data (detached), the
+// output and saved statistics to fill, and the running stats, which are
+// buffers updated in place (never recorded).
+struct BnOperands {
+  Tensor xc, wc, bc;              // input, weight, bias
+  Tensor out;                     // x's shape
+  Tensor save_mean, save_invstd;  // (C)
+  Tensor rm, rv;                  // running stats, may be undefined
+};
+
+BnOperands bn_operands(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& weight, const Tensor& bias) {
+  const TensorOptions opts{x.dtype(), x.device()};
+  const int64_t C = x.size(1);
+  return {ops::contiguous_data(x),
+          weight.defined() ? ops::contiguous_data(weight.detach()) : Tensor(),
+          bias.defined() ? ops::contiguous_data(bias.detach()) : Tensor(),
+          empty(x.shape(), opts),
+          empty({C}, opts),
+          empty({C}, opts),
+          running_mean.defined() ? running_mean.detach() : Tensor(),
+          running_var.defined() ? running_var.detach() : Tensor()};
+}
+
 // batch_norm, batch_norm_relu and batch_norm_add_relu: the same checks,
 // kernels and saved tensors; the fused ones also save their output, whose
 // sign is the ReLU's mask. `residual` (only with relu) is added before the ReLU.
@@ -69,18 +93,9 @@ Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& 
                      : relu             ? "batch_norm_relu"
                                         : "batch_norm";
   check_batch_norm(name, x, running_mean, running_var, weight, bias, training, eps, residual);
-  const int64_t C = x.size(1);
-
-  Tensor xc = ops::contiguous_data(x);
-  Tensor wc = weight.defined() ? ops::contiguous_data(weight.detach()) : Tensor();
-  Tensor bc = bias.defined() ? ops::contiguous_data(bias.detach()) : Tensor();
+  auto [xc, wc, bc, out, save_mean, save_invstd, rm, rv] =
+      bn_operands(x, running_mean, running_var, weight, bias);
   Tensor rc = residual.defined() ? ops::contiguous_data(residual.detach()) : Tensor();
-  Tensor out = empty(x.shape(), {x.dtype(), x.device()});
-  Tensor save_mean = empty({C}, {x.dtype(), x.device()});    // (C)
-  Tensor save_invstd = empty({C}, {x.dtype(), x.device()});  // (C)
-  // Running stats are buffers, updated in place (never recorded).
-  Tensor rm = running_mean.defined() ? running_mean.detach() : Tensor();
-  Tensor rv = running_var.defined() ? running_var.detach() : Tensor();
   Backend& be = backend_of(x);
   if (relu)
     be.batch_norm_relu(out, save_mean, save_invstd, xc, wc, bc, rc, rm, rv, training, momentum,
@@ -144,17 +159,10 @@ std::pair<Tensor, Tensor> batch_norm_with_spatial_mean(const Tensor& x, const Te
   for (int64_t d = 2; d < x.dim(); ++d) S *= x.size(d);
   HEED_CHECK(S > 0, name, ": input of shape ", shape_str(x.shape()),
              " has no spatial values to average");
-  Tensor xc = ops::contiguous_data(x);
-  Tensor wc = weight.defined() ? ops::contiguous_data(weight.detach()) : Tensor();
-  Tensor bc = bias.defined() ? ops::contiguous_data(bias.detach()) : Tensor();
-  const TensorOptions opts{x.dtype(), x.device()};
-  Tensor out = empty(x.shape(), opts);
-  Tensor spatial_mean = empty({B, C}, opts);
-  Tensor plane_dev = empty({B, C}, opts);
-  Tensor save_mean = empty({C}, opts);
-  Tensor save_invstd = empty({C}, opts);
-  Tensor rm = running_mean.defined() ? running_mean.detach() : Tensor();
-  Tensor rv = running_var.defined() ? running_var.detach() : Tensor();
+  auto [xc, wc, bc, out, save_mean, save_invstd, rm, rv] =
+      bn_operands(x, running_mean, running_var, weight, bias);
+  Tensor spatial_mean = empty({B, C}, {x.dtype(), x.device()});
+  Tensor plane_dev = empty({B, C}, {x.dtype(), x.device()});
   backend_of(x).batch_norm_spatial_mean(out, spatial_mean, plane_dev, save_mean, save_invstd, xc,
                                         wc, bc, rm, rv, training, momentum, eps);
   if (any_requires_grad({&x, &weight, &bias})) {
