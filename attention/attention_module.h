@@ -42,13 +42,16 @@ class AttentionModuleImpl : public nn::Module, public MapRecorder {
   // override it with one fused gate_add_relu op instead of a product, a sum
   // and a ReLU in passes of their own.
   virtual Tensor forward(const Tensor& x, const Tensor& residual);
-  // forward(x, residual) given spatial_mean = mean(x, {2, 3}) (B, C), which
-  // the batch norm before the module computes with its statistics
-  // (nn::conv_bn_with_spatial_mean). Modules whose gate starts from that
-  // mean (SE, ECA) say so in uses_spatial_mean() and skip their pooling
-  // pass; the default ignores it.
-  virtual bool uses_spatial_mean() const { return false; }
-  virtual Tensor forward(const Tensor& x, const Tensor& residual, const Tensor& spatial_mean);
+  // Modules whose forward(x) is x · gate_from_mean(mean(x, {2, 3})), a
+  // channel gate that depends on x only through its (B, C) spatial mean
+  // (SE, ECA), say so here: a ResNet block then runs the batch norm before
+  // the module, the gate and the residual join as one op
+  // (nn::conv_bn_gate_add_relu), with no pass of their own for the pool or
+  // the product.
+  virtual bool gates_from_spatial_mean() const { return false; }
+  // The gate (B, C, 1, 1) for spatial_mean (B, C); the default throws (only
+  // modules with gates_from_spatial_mean() have one).
+  virtual Tensor gate_from_mean(const Tensor& spatial_mean);
 };
 
 HEED_MODULE(AttentionModule);

@@ -17,13 +17,12 @@ inline void check_feature_map(const char* module, const Tensor& x, int64_t chann
              shape_str(x.shape()), ") but the module was built for ", channels);
 }
 
-// A spatial mean handed to a gating module: (B, C) for its (B, C, H, W) x.
-inline void check_spatial_mean(const char* module, const Tensor& x, const Tensor& spatial_mean) {
-  HEED_CHECK(spatial_mean.dim() == 2 && spatial_mean.size(0) == x.size(0) &&
-                 spatial_mean.size(1) == x.size(1),
-             module, ": spatial_mean has shape ", shape_str(spatial_mean.shape()),
-             " but the input of shape ", shape_str(x.shape()), " needs (B, C) = [", x.size(0), ", ",
-             x.size(1), "]");
+// A spatial mean handed to a gating module's gate_from_mean: (B, C) with
+// the module's `channels`.
+inline void check_spatial_mean(const char* module, const Tensor& spatial_mean, int64_t channels) {
+  HEED_CHECK(spatial_mean.dim() == 2 && spatial_mean.size(1) == channels, module,
+             ": gate_from_mean expects a (B, C) spatial mean with C = ", channels, ", got shape ",
+             shape_str(spatial_mean.shape()));
 }
 
 // x with `value` where mask is true (mask broadcasts to x), like masked_fill.

@@ -32,19 +32,13 @@ Tensor ECAAttentionImpl::forward(const Tensor& x, const Tensor& residual) {
   return gate_add_relu(x, gate(x), residual);
 }
 
-Tensor ECAAttentionImpl::forward(const Tensor& x, const Tensor& residual,
-                                 const Tensor& spatial_mean) {
-  detail::check_feature_map("ECAAttention", x, channel);
-  detail::check_spatial_mean("ECAAttention", x, spatial_mean);
-  return gate_add_relu(x, gate_from_mean(spatial_mean), residual);
-}
-
 Tensor ECAAttentionImpl::gate(const Tensor& x) {
   detail::check_feature_map("ECAAttention", x, channel);
   return gate_from_mean(mean(x, {2, 3}));
 }
 
 Tensor ECAAttentionImpl::gate_from_mean(const Tensor& z) {
+  detail::check_spatial_mean("ECAAttention", z, channel);
   const int64_t B = z.size(0);
   Tensor y = z.reshape({B, 1, channel});          // (B, 1, C)
   y = sigmoid(conv(y)).view({B, channel, 1, 1});  // (B, C, 1, 1)

@@ -32,8 +32,9 @@ class ECAAttentionImpl : public AttentionModuleImpl {
       : ECAAttentionImpl(channel, ECAAttentionOptions{.k_size = k_size}) {}
   Tensor forward(const Tensor& x) override;
   Tensor forward(const Tensor& x, const Tensor& residual) override;
-  bool uses_spatial_mean() const override { return true; }
-  Tensor forward(const Tensor& x, const Tensor& residual, const Tensor& spatial_mean) override;
+  bool gates_from_spatial_mean() const override { return true; }
+  // The gate from x's spatial mean z (B, C), kept as map "channel".
+  Tensor gate_from_mean(const Tensor& z) override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
   int64_t channel, k_size;
@@ -41,8 +42,6 @@ class ECAAttentionImpl : public AttentionModuleImpl {
   nn::Conv1d conv{nullptr};
 
  private:
-  // The gate from x's spatial mean z (B, C).
-  Tensor gate_from_mean(const Tensor& z);
   Tensor gate(const Tensor& x);  // (B, C, 1, 1), kept as map "channel"
 };
 HEED_MODULE(ECAAttention);

@@ -42,19 +42,13 @@ Tensor SEAttentionImpl::forward(const Tensor& x, const Tensor& residual) {
   return gate_add_relu(x, gate(x), residual);
 }
 
-Tensor SEAttentionImpl::forward(const Tensor& x, const Tensor& residual,
-                                const Tensor& spatial_mean) {
-  detail::check_feature_map("SEAttention", x, channel);
-  detail::check_spatial_mean("SEAttention", x, spatial_mean);
-  return gate_add_relu(x, gate_from_mean(spatial_mean), residual);
-}
-
 Tensor SEAttentionImpl::gate(const Tensor& x) {
   detail::check_feature_map("SEAttention", x, channel);
   return gate_from_mean(mean(x, {2, 3}));
 }
 
 Tensor SEAttentionImpl::gate_from_mean(const Tensor& z) {
+  detail::check_spatial_mean("SEAttention", z, channel);
   const int64_t B = z.size(0);
   Tensor s;  // (B, C, 1, 1)
   if (options.conv)

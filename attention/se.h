@@ -40,8 +40,9 @@ class SEAttentionImpl : public AttentionModuleImpl {
       : SEAttentionImpl(channel, SEAttentionOptions{.reduction = reduction}) {}
   Tensor forward(const Tensor& x) override;
   Tensor forward(const Tensor& x, const Tensor& residual) override;
-  bool uses_spatial_mean() const override { return true; }
-  Tensor forward(const Tensor& x, const Tensor& residual, const Tensor& spatial_mean) override;
+  bool gates_from_spatial_mean() const override { return true; }
+  // The gate from x's spatial mean z (B, C), kept as map "channel".
+  Tensor gate_from_mean(const Tensor& z) override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
 
@@ -51,8 +52,6 @@ class SEAttentionImpl : public AttentionModuleImpl {
   nn::Conv2d fc1{nullptr}, fc2{nullptr};  // conv form
 
  private:
-  // The gate from x's spatial mean z (B, C).
-  Tensor gate_from_mean(const Tensor& z);
   Tensor gate(const Tensor& x);  // s (B, C, 1, 1), kept as map "channel"
 };
 HEED_MODULE(SEAttention);

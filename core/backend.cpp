@@ -82,13 +82,15 @@ void Backend::batch_norm_spatial_mean(const Tensor& out, const Tensor& spatial_m
                                       const Tensor& weight, const Tensor& bias,
                                       const Tensor& running_mean, const Tensor& running_var,
                                       bool training, double momentum, double eps) {
-  batch_norm(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var, training,
+  // Statistics only: the output goes to a temporary (the mean needs it).
+  const Tensor y = out.defined() ? out : empty(input.shape(), {input.dtype(), input.device()});
+  batch_norm(y, save_mean, save_invstd, input, weight, bias, running_mean, running_var, training,
              momentum, eps);
   const int64_t B = input.size(0), C = input.size(1);
   const Tensor planes = as_planes(input);
   const double inv_s = 1.0 / double(planes.size(2));
   const Tensor sm = spatial_mean.view({B, C, 1}), dev = plane_dev.view({B, C, 1});
-  reduce(ReduceOp::Sum, sm, as_planes(out), {2});
+  reduce(ReduceOp::Sum, sm, as_planes(y), {2});
   unary(UnaryOp::MulScalar, sm, sm, {inv_s, 0});
   reduce(ReduceOp::Sum, dev, planes, {2});
   unary(UnaryOp::MulScalar, dev, dev, {inv_s, 0});
@@ -109,6 +111,72 @@ void Backend::batch_norm_spatial_mean_backward(const Tensor& grad_input, const T
          {1.0 / double(planes.size(2)), 0});
   batch_norm_backward(grad_input, grad_weight, grad_bias, spread.view(grad_out.shape()), input,
                       weight, save_mean, save_invstd, training);
+}
+
+namespace {
+
+// y = (x - mean)·invstd·weight + bias as x's planes (B, C, S), in a new
+// tensor; weight / bias may be undefined.
+Tensor batch_norm_output(Backend& be, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                         const Tensor& save_mean, const Tensor& save_invstd) {
+  const Tensor planes = as_planes(input);
+  const int64_t C = planes.size(1);
+  auto per_channel = [&](const Tensor& t) { return t.view({1, C, 1}).expand(planes.shape()); };
+  Tensor y = empty(planes.shape(), {input.dtype(), input.device()});
+  be.binary(BinaryOp::Sub, y, planes, per_channel(save_mean), {1, 0});
+  be.binary(BinaryOp::Mul, y, y, per_channel(save_invstd), {1, 0});
+  if (weight.defined()) be.binary(BinaryOp::Mul, y, y, per_channel(weight), {1, 0});
+  if (bias.defined()) be.binary(BinaryOp::Add, y, y, per_channel(bias), {1, 0});
+  return y;
+}
+
+}  // namespace
+
+void Backend::batch_norm_gate_add_relu(const Tensor& out, const Tensor& input, const Tensor& weight,
+                                       const Tensor& bias, const Tensor& save_mean,
+                                       const Tensor& save_invstd, const Tensor& gate,
+                                       const Tensor& residual) {
+  const Tensor y = batch_norm_output(*this, input, weight, bias, save_mean, save_invstd);
+  const Tensor planes = as_planes(out);
+  binary(BinaryOp::Mul, planes, y, gate.view({y.size(0), y.size(1), 1}).expand(y.shape()), {1, 0});
+  binary(BinaryOp::AddRelu, planes, planes, as_planes(residual), {1, 0});
+}
+
+void Backend::batch_norm_gate_add_relu_backward_gate(
+    const Tensor& grad_masked, const Tensor& run_grad, const Tensor& run_grad_dev,
+    const Tensor& grad_gate, const Tensor& grad_out, const Tensor& out, const Tensor& input,
+    const Tensor& weight, const Tensor& bias, const Tensor& save_mean, const Tensor& save_invstd) {
+  const int64_t B = input.size(0), C = input.size(1);
+  const Tensor gm = as_planes(grad_through_relu(grad_out, out, grad_masked));
+  const Tensor x_dev = as_planes(input).clone();
+  binary(BinaryOp::Sub, x_dev, x_dev, save_mean.view({1, C, 1}).expand(x_dev.shape()), {1, 0});
+  reduce(ReduceOp::Sum, run_grad.view({B, C, 1}), gm, {2});
+  sum_of_products(run_grad_dev.view({B, C, 1}), gm, x_dev, {2});
+  // Σ gm·y = Σ gm·(x - mean)·invstd·weight + Σ gm·bias.
+  auto per_channel = [&](const Tensor& t) { return t.view({1, C}).expand({B, C}); };
+  binary(BinaryOp::Mul, grad_gate, run_grad_dev, per_channel(save_invstd), {1, 0});
+  if (weight.defined()) binary(BinaryOp::Mul, grad_gate, grad_gate, per_channel(weight), {1, 0});
+  if (bias.defined()) {
+    Tensor from_bias = empty({B, C}, {input.dtype(), input.device()});
+    binary(BinaryOp::Mul, from_bias, run_grad, per_channel(bias), {1, 0});
+    binary(BinaryOp::Add, grad_gate, grad_gate, from_bias, {1, 0});
+  }
+}
+
+void Backend::batch_norm_gate_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                       const Tensor& grad_bias, const Tensor& grad_masked,
+                                       const Tensor& gate, const Tensor& grad_spatial_mean,
+                                       const Tensor&, const Tensor&, const Tensor& plane_dev,
+                                       const Tensor& input, const Tensor& weight,
+                                       const Tensor& save_mean, const Tensor& save_invstd,
+                                       bool training) {
+  const Tensor planes = as_planes(grad_masked);
+  Tensor dy = empty(planes.shape(), {planes.dtype(), planes.device()});
+  binary(BinaryOp::Mul, dy, planes,
+         gate.view({planes.size(0), planes.size(1), 1}).expand(planes.shape()), {1, 0});
+  batch_norm_spatial_mean_backward(grad_input, grad_weight, grad_bias, dy.view(input.shape()),
+                                   grad_spatial_mean, input, weight, save_mean, save_invstd,
+                                   plane_dev, training);
 }
 
 namespace {

@@ -255,8 +255,8 @@ class Backend {
   // of the output over the trailing dims (spatial_mean: the global average
   // pool of a channel gate that follows, without a pass of its own) and the
   // input's mean there minus the channel's mean (plane_dev, for the
-  // backward). Both (B, C), contiguous. The default runs batch_norm, then
-  // reduces.
+  // backward). Both (B, C), contiguous. An undefined out asks for the
+  // statistics and means only. The default runs batch_norm, then reduces.
   virtual void batch_norm_spatial_mean(const Tensor& out, const Tensor& spatial_mean,
                                        const Tensor& plane_dev, const Tensor& save_mean,
                                        const Tensor& save_invstd, const Tensor& input,
@@ -272,6 +272,36 @@ class Backend {
                                                 const Tensor& input, const Tensor& weight,
                                                 const Tensor& save_mean, const Tensor& save_invstd,
                                                 const Tensor& plane_dev, bool training);
+  // The end of a ResNet block whose batch norm feeds a channel gate computed
+  // from the spatial mean of its output (SE, ECA), in two passes each way:
+  //   out = relu(y · gate + residual),  y = (x - save_mean)·save_invstd·weight + bias,
+  // with the statistics (and the gate's input) from batch_norm_spatial_mean
+  // called with an undefined out, so y is never stored. input, residual, out
+  // (B, C, *), gate (B, C), all contiguous; weight / bias may be undefined.
+  // The default forms y in a temporary.
+  virtual void batch_norm_gate_add_relu(const Tensor& out, const Tensor& input,
+                                        const Tensor& weight, const Tensor& bias,
+                                        const Tensor& save_mean, const Tensor& save_invstd,
+                                        const Tensor& gate, const Tensor& residual);
+  // Its backward, first half: grad_masked = grad_out where out > 0 (the
+  // residual's gradient), per (b, c) run the sums run_grad = Σ grad_masked and
+  // run_grad_dev = Σ grad_masked·(x - save_mean), and from them the gate's
+  // gradient grad_gate = Σ grad_masked·y (all three (B, C)).
+  virtual void batch_norm_gate_add_relu_backward_gate(
+      const Tensor& grad_masked, const Tensor& run_grad, const Tensor& run_grad_dev,
+      const Tensor& grad_gate, const Tensor& grad_out, const Tensor& out, const Tensor& input,
+      const Tensor& weight, const Tensor& bias, const Tensor& save_mean, const Tensor& save_invstd);
+  // Second half, once the gate's gradient has reached the spatial mean:
+  // batch_norm_spatial_mean_backward for dy = grad_masked · gate, whose
+  // per-channel sums follow from the first half's run sums (Σ dy = Σ_b gate ·
+  // run_grad), so kernels need one pass. The default forms dy in a temporary.
+  virtual void batch_norm_gate_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                        const Tensor& grad_bias, const Tensor& grad_masked,
+                                        const Tensor& gate, const Tensor& grad_spatial_mean,
+                                        const Tensor& run_grad, const Tensor& run_grad_dev,
+                                        const Tensor& plane_dev, const Tensor& input,
+                                        const Tensor& weight, const Tensor& save_mean,
+                                        const Tensor& save_invstd, bool training);
   // out = relu(x · channel_gate · spatial_gate + residual): attention gates
   // followed by a ResNet block's residual join. x, residual, out (B, C, H, W)
   // contiguous; channel_gate (B, C, 1, 1) and spatial_gate (B, 1, H, W)

@@ -63,14 +63,15 @@ Tensor BatchNormImplBase::forward(const Tensor& x, const Tensor& residual) {
   return residual.defined() ? y + residual : y;
 }
 
-std::pair<Tensor, Tensor> BatchNormImplBase::forward_with_spatial_mean(const Tensor& x) {
+Tensor BatchNormImplBase::forward_gate_add_relu(const Tensor& x, const ChannelGateFn& gate,
+                                                const Tensor& residual) {
   HEED_CHECK(!options.fuse_relu, type_name(),
-             ": forward_with_spatial_mean needs fuse_relu=false (the mean of a ReLU's output "
-             "does not follow from the batch statistics)");
+             ": forward_gate_add_relu needs fuse_relu=false (the gate acts on batch norm's "
+             "output before the ReLU)");
   check_input(x);
   const double factor = track_batch();
-  return batch_norm_with_spatial_mean(x, running_mean, running_var, weight, bias,
-                                      uses_batch_stats(), factor, options.eps);
+  return batch_norm_gate_add_relu(x, gate, residual, running_mean, running_var, weight, bias,
+                                  uses_batch_stats(), factor, options.eps);
 }
 
 std::string BatchNormImplBase::extra_repr() const {

@@ -32,11 +32,12 @@ class BatchNormImplBase : public Module {
   // bn(x) + residual, or with fuse_relu relu(bn(x) + residual) from one
   // fused op: the end of a ResNet basic block (cuDNN's BN-add-activation).
   Tensor forward(const Tensor& x, const Tensor& residual);
-  // (bn(x), its mean over the trailing dims (B, C)) from one op: the mean
-  // comes from the statistics' pass, for a channel gate (SE, ECA) that
-  // follows. Not with fuse_relu (the ReLU's mean has no such shortcut). Runs
-  // no hooks (nn::conv_bn_with_spatial_mean calls it only when there are none).
-  std::pair<Tensor, Tensor> forward_with_spatial_mean(const Tensor& x);
+  // relu(bn(x) · gate(m) + residual), m the mean of bn(x) over the trailing
+  // dims (B, C), from one op (batch_norm_gate_add_relu): the end of a ResNet
+  // block with a channel gate (SE, ECA) on its branch. Not with fuse_relu
+  // (the gate comes before the ReLU). Runs no hooks (nn::conv_bn_gate_add_relu
+  // calls it only when there are none).
+  Tensor forward_gate_add_relu(const Tensor& x, const ChannelGateFn& gate, const Tensor& residual);
   void reset_running_stats();
   void reset_parameters();
   std::string extra_repr() const override;

@@ -37,13 +37,13 @@ Tensor conv_bn(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, const Tensor& res
   return residual.defined() ? bn(conv(x), residual) : bn(conv(x));
 }
 
-std::pair<Tensor, Tensor> conv_bn_with_spatial_mean(Conv2d& conv, BatchNorm2d& bn,
-                                                    const Tensor& x) {
+Tensor conv_bn_gate_add_relu(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
+                             const ChannelGateFn& gate, const Tensor& residual) {
   const bool plain_bn = !conv_bn_foldable(*conv, *bn) && !bn->options.fuse_relu &&
                         !bn->has_forward_hooks() && detail::forward_observer() == nullptr;
-  if (plain_bn) return bn->forward_with_spatial_mean(conv(x));
+  if (plain_bn) return bn->forward_gate_add_relu(conv(x), gate, residual);
   Tensor y = conv_bn(conv, bn, x);
-  return {y, mean(y, {2, 3})};
+  return gate_add_relu(y, gate(mean(y, {2, 3})).reshape({y.size(0), y.size(1), 1, 1}), residual);
 }
 
 }  // namespace heed::nn

@@ -33,10 +33,12 @@ Tensor conv_bn_folded(const Conv2dImpl& conv, const BatchNormImplBase& bn, const
 // when conv_bn_foldable, else through the two modules (with their hooks).
 Tensor conv_bn(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, const Tensor& residual = Tensor());
 
-// (y, mean(y, {2, 3})) for y = bn(conv(x)): the end of a branch that a
-// channel gate (SE, ECA) follows. In training the mean comes with batch
-// norm's statistics (batch_norm_with_spatial_mean); folded, with hooks, or
-// with bn's fuse_relu, it is pooled from y.
-std::pair<Tensor, Tensor> conv_bn_with_spatial_mean(Conv2d& conv, BatchNorm2d& bn, const Tensor& x);
+// relu(y · gate(mean(y, {2, 3})) + residual) for y = bn(conv(x)): the end of
+// a ResNet block whose branch ends in a channel gate (SE, ECA); gate returns
+// (B, C, 1, 1). Unfolded, without hooks and outside summary() batch norm,
+// gate and join run as one op (batch_norm_gate_add_relu); otherwise y is
+// formed, pooled and gated (gate_add_relu).
+Tensor conv_bn_gate_add_relu(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
+                             const ChannelGateFn& gate, const Tensor& residual);
 
 }  // namespace heed::nn

@@ -530,6 +530,19 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
         return cat({y.flatten(), m.flatten()});
       });
   reg(
+      "batch_norm_gate_add_relu", "training, affine, MLP gate",
+      [] {
+        return In{in({3, 4, 2, 3}),  in({3, 4, 2, 3}, -1, 1, 2), in({4}, 0.5, 1.5, 3),
+                  in({4}, -1, 1, 4), in({2, 4}, -1, 1, 5),       in({4, 2}, -1, 1, 6)};
+      },
+      [](const In& i) {
+        const ChannelGateFn gate = [&](const Tensor& m) {
+          return sigmoid(matmul(relu(matmul(m, i[4].t())), i[5].t()));
+        };
+        return batch_norm_gate_add_relu(i[0], gate, i[1], Tensor(), Tensor(), i[2], i[3],
+                                        /*training=*/true);
+      });
+  reg(
       "add_relu", "broadcast (B, C, 1, 1) against (B, C, H, W)",
       [] {
         return In{in({2, 3, 2, 2}), in({2, 3, 1, 1}, -1, 1, 2)};

@@ -110,6 +110,23 @@ class CpuBackend final : public Backend {
                                         const Tensor& save_invstd, const Tensor& plane_dev,
                                         bool training) override;
   // gate.cpp
+  void batch_norm_gate_add_relu(const Tensor& out, const Tensor& input, const Tensor& weight,
+                                const Tensor& bias, const Tensor& save_mean,
+                                const Tensor& save_invstd, const Tensor& gate,
+                                const Tensor& residual) override;
+  void batch_norm_gate_add_relu_backward_gate(const Tensor& grad_masked, const Tensor& run_grad,
+                                              const Tensor& run_grad_dev, const Tensor& grad_gate,
+                                              const Tensor& grad_out, const Tensor& out,
+                                              const Tensor& input, const Tensor& weight,
+                                              const Tensor& bias, const Tensor& save_mean,
+                                              const Tensor& save_invstd) override;
+  void batch_norm_gate_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                const Tensor& grad_bias, const Tensor& grad_masked,
+                                const Tensor& gate, const Tensor& grad_spatial_mean,
+                                const Tensor& run_grad, const Tensor& run_grad_dev,
+                                const Tensor& plane_dev, const Tensor& input, const Tensor& weight,
+                                const Tensor& save_mean, const Tensor& save_invstd,
+                                bool training) override;
   void gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& channel_gate,
                      const Tensor& spatial_gate, const Tensor& residual) override;
   void gate_add_relu_backward(const Tensor& grad_x, const Tensor& grad_channel_gate,

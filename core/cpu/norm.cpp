@@ -179,9 +179,9 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
   const BnGeometry g = bn_geometry(input);
   const int64_t N = g.B * g.S;
   dispatch_floating(input.dtype(), "batch_norm", [&]<typename T>() {
-    const T* x = input.data_ptr<T>();       // (B, C, S)
-    T* y = out.data_ptr<T>();               // (B, C, S)
-    T* mean_out = save_mean.data_ptr<T>();  // (C)
+    const T* x = input.data_ptr<T>();                    // (B, C, S)
+    T* y = out.defined() ? out.data_ptr<T>() : nullptr;  // (B, C, S); null: statistics only
+    T* mean_out = save_mean.data_ptr<T>();               // (C)
     T* invstd_out = save_invstd.data_ptr<T>();
     Vec1<T> w(weight), b(bias), rm(running_mean), rv(running_var);
     HEED_CHECK(training || (rm.defined() && rv.defined()),
@@ -228,8 +228,9 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
       scale_t[size_t(c)] = T(invstd * double(w.get(c, T(1))));
       shift_t[size_t(c)] = b.get(c, T(0));
     }
-    bn_apply(g, x, y, mean_t, scale_t, shift_t, relu,
-             residual.defined() ? residual.data_ptr<T>() : nullptr);
+    if (y)
+      bn_apply(g, x, y, mean_t, scale_t, shift_t, relu,
+               residual.defined() ? residual.data_ptr<T>() : nullptr);
     if (!want_runs) return;
     // The run's output mean is the affine map of its input mean, so it needs
     // no pass over the output: mean(y) = (mean(x) - mean)·scale + shift.
@@ -247,9 +248,12 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
 
 // The gradient of batch_norm_spatial_mean's spatial_mean output, which
 // reaches each value of run r as grad_spatial_mean[r] / S, with the forward's
-// plane_dev (both (B, C); undefined for the other batch norms).
+// plane_dev (both (B, C); undefined for the other batch norms). For
+// batch_norm_gate_backward also the gate that scales grad_out per run and
+// the run sums of grad_out the channel sums are formed from (all (B, C)).
 struct RunMeanGrad {
   Tensor grad_spatial_mean, plane_dev;
+  Tensor gate, run_grad, run_grad_dev;
 };
 
 // Batch norm backward; when `relu_out` is defined, the backward of
@@ -274,14 +278,25 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
     const bool spread = run_grad.grad_spatial_mean.defined();
     const T* gsm = spread ? run_grad.grad_spatial_mean.data_ptr<T>() : nullptr;  // (B, C)
     const T* dev = spread ? run_grad.plane_dev.data_ptr<T>() : nullptr;          // (B, C)
+    const bool gated = run_grad.gate.defined();
+    const T* gate = gated ? run_grad.gate.data_ptr<T>() : nullptr;  // (B, C)
     Vec1<T> w(weight);
     // Σ dy and Σ dy·(x - mean) per channel: only needed for the affine grads,
     // or for grad_input in training.
     std::vector<double> sums(size_t(2 * g.C), 0.0);
-    if (gw || gb || (gx && training))
+    if (gated) {  // from the run sums of grad_out: Σ gate·dy = gate·Σ dy per run
+      const T* rg = run_grad.run_grad.data_ptr<T>();
+      const T* rgd = run_grad.run_grad_dev.data_ptr<T>();
+      for (int64_t r = 0; r < g.B * g.C; ++r) {
+        const size_t c = size_t(r % g.C);
+        sums[2 * c] += double(gate[r]) * double(rg[r]);
+        sums[2 * c + 1] += double(gate[r]) * double(rgd[r]);
+      }
+    } else if (gw || gb || (gx && training)) {
       sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* p) {
         grad_moments(gy + offset, x + offset, ry ? ry + offset : nullptr, g.S, mean_in[c], s, p);
       });
+    }
     // The spread gradient gsm/S adds gsm to Σ dy over its run, and gsm·dev to
     // Σ dy·(x - mean), since Σ (x - mean) over the run is S·dev.
     if (spread)
@@ -318,6 +333,7 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
                        // The run's share of the spread gradient, added to each dy.
                        const T a = spread ? gsm[r] / T(g.S) : T(0);
                        const T m = mean_t[c], k = k_t[c], dm = dy_mean_t[c] - a, sc = scale_t[c];
+                       const T gr = gated ? gate[r] : T(1);  // exact when 1
                        const T* p = x + r * g.S;
                        const T* d = gy + r * g.S;
                        const T* y = masked ? ry + r * g.S : nullptr;
@@ -325,6 +341,7 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
                        for (int64_t s = 0; s < g.S; ++s) {
                          T dys = d[s];
                          if constexpr (masked) dys = through_relu(dys, y[s]);
+                         dys *= gr;
                          if constexpr (train)
                            q[s] = (dys - dm - (p[s] - m) * k) * sc;
                          else
@@ -408,7 +425,105 @@ void CpuBackend::batch_norm_spatial_mean_backward(
     const Tensor& plane_dev, bool training) {
   batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_out, input, weight, save_mean,
                            save_invstd, training, Tensor(),
-                           RunMeanGrad{grad_spatial_mean, plane_dev});
+                           RunMeanGrad{grad_spatial_mean, plane_dev, Tensor(), Tensor(), Tensor()});
+}
+
+namespace {
+
+// Per channel c, batch norm's output is y = (x - mean[c])·scale[c] + shift[c].
+template <typename T>
+struct BnAffine {
+  std::vector<T> mean, scale, shift;
+  BnAffine(int64_t C, const Tensor& weight, const Tensor& bias, const Tensor& save_mean,
+           const Tensor& save_invstd)
+      : mean(size_t(C)), scale(size_t(C)), shift(size_t(C)) {
+    const Vec1<T> w(weight), b(bias), m(save_mean), is(save_invstd);
+    for (int64_t c = 0; c < C; ++c) {
+      mean[size_t(c)] = m.get(c, T(0));
+      scale[size_t(c)] = T(double(is.get(c, T(1))) * double(w.get(c, T(1))));
+      shift[size_t(c)] = b.get(c, T(0));
+    }
+  }
+};
+
+// Runs per parallel chunk: about 32k values.
+int64_t run_grain(const BnGeometry& g) {
+  return std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1));
+}
+
+}  // namespace
+
+void CpuBackend::batch_norm_gate_add_relu(const Tensor& out, const Tensor& input,
+                                          const Tensor& weight, const Tensor& bias,
+                                          const Tensor& save_mean, const Tensor& save_invstd,
+                                          const Tensor& gate, const Tensor& residual) {
+  const BnGeometry g = bn_geometry(input);
+  dispatch_floating(input.dtype(), "batch_norm_gate_add_relu", [&]<typename T>() {
+    const T* x = input.data_ptr<T>();       // (B, C, S)
+    const T* res = residual.data_ptr<T>();  // (B, C, S)
+    const T* gt = gate.data_ptr<T>();       // (B, C)
+    T* y = out.data_ptr<T>();               // (B, C, S)
+    const BnAffine<T> bn(g.C, weight, bias, save_mean, save_invstd);
+    parallel_for(0, g.B * g.C, run_grain(g), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const size_t c = size_t(r % g.C);
+        const T m = bn.mean[c], k = bn.scale[c], sh = bn.shift[c], gr = gt[r];
+        const T* p = x + r * g.S;
+        const T* a = res + r * g.S;
+        T* q = y + r * g.S;
+        for (int64_t i = 0; i < g.S; ++i) {
+          const T v = ((p[i] - m) * k + sh) * gr + a[i];
+          q[i] = v <= T(0) ? T(0) : v;  // NaN stays NaN, as UnaryOp::Relu
+        }
+      }
+    });
+  });
+}
+
+void CpuBackend::batch_norm_gate_add_relu_backward_gate(
+    const Tensor& grad_masked, const Tensor& run_grad, const Tensor& run_grad_dev,
+    const Tensor& grad_gate, const Tensor& grad_out, const Tensor& out, const Tensor& input,
+    const Tensor& weight, const Tensor& bias, const Tensor& save_mean, const Tensor& save_invstd) {
+  const BnGeometry g = bn_geometry(input);
+  dispatch_floating(input.dtype(), "batch_norm_gate_add_relu_backward", [&]<typename T>() {
+    const T* x = input.data_ptr<T>();      // (B, C, S)
+    const T* dy = grad_out.data_ptr<T>();  // (B, C, S)
+    const T* o = out.data_ptr<T>();        // (B, C, S)
+    T* gm = grad_masked.data_ptr<T>();     // (B, C, S)
+    T* rg = run_grad.data_ptr<T>();        // (B, C)
+    T* rgd = run_grad_dev.data_ptr<T>();   // (B, C)
+    T* gg = grad_gate.data_ptr<T>();       // (B, C)
+    const BnAffine<T> bn(g.C, weight, bias, save_mean, save_invstd);
+    parallel_for(0, g.B * g.C, run_grain(g), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const size_t c = size_t(r % g.C);
+        T* q = gm + r * g.S;
+        const T* d = dy + r * g.S;
+        const T* y = o + r * g.S;
+        for (int64_t i = 0; i < g.S; ++i) q[i] = through_relu(d[i], y[i]);
+        // The run is still in L1: its two sums read it back.
+        double sum = 0, sum_dev = 0;
+        grad_moments(q, x + r * g.S, static_cast<const T*>(nullptr), g.S, bn.mean[c], &sum,
+                     &sum_dev);
+        rg[r] = T(sum);
+        rgd[r] = T(sum_dev);
+        // Σ gm·y = scale·Σ gm·(x - mean) + shift·Σ gm.
+        gg[r] = T(double(bn.scale[c]) * sum_dev + double(bn.shift[c]) * sum);
+      }
+    });
+  });
+}
+
+void CpuBackend::batch_norm_gate_backward(const Tensor& grad_input, const Tensor& grad_weight,
+                                          const Tensor& grad_bias, const Tensor& grad_masked,
+                                          const Tensor& gate, const Tensor& grad_spatial_mean,
+                                          const Tensor& run_grad, const Tensor& run_grad_dev,
+                                          const Tensor& plane_dev, const Tensor& input,
+                                          const Tensor& weight, const Tensor& save_mean,
+                                          const Tensor& save_invstd, bool training) {
+  batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_masked, input, weight,
+                           save_mean, save_invstd, training, Tensor(),
+                           RunMeanGrad{grad_spatial_mean, plane_dev, gate, run_grad, run_grad_dev});
 }
 
 void CpuBackend::layer_norm(const Tensor& out, const Tensor& save_mean, const Tensor& save_rstd,

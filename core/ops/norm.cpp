@@ -182,6 +182,96 @@ std::pair<Tensor, Tensor> batch_norm_with_spatial_mean(const Tensor& x, const Te
   return {out, spatial_mean};
 }
 
+namespace {
+
+// What the backward of batch_norm_gate_add_relu's output node leaves for its
+// statistics node, which runs after it and after the gate's own backward:
+// the masked output gradient, the gate and their run sums (see
+// Backend::batch_norm_gate_add_relu_backward_gate).
+struct GateGradStash {
+  Tensor grad_masked, gate, run_grad, run_grad_dev;
+};
+
+}  // namespace
+
+// Two nodes: "batch_norm_gate_stats" (x, weight, bias) -> (spatial mean,
+// link) and "batch_norm_gate_add_relu" (gate, residual, link) -> out, with
+// the gate's ops between them. The link (a one-element tensor) makes the
+// engine run the statistics node last, when both the output's gradient
+// (stashed by the output node) and the mean's (through the gate) are in;
+// batch norm's backward then needs one pass over x.
+Tensor batch_norm_gate_add_relu(const Tensor& x, const ChannelGateFn& gate, const Tensor& residual,
+                                const Tensor& running_mean, const Tensor& running_var,
+                                const Tensor& weight, const Tensor& bias, bool training,
+                                double momentum, double eps) {
+  const char* name = "batch_norm_gate_add_relu";
+  check_batch_norm(name, x, running_mean, running_var, weight, bias, training, eps, residual);
+  HEED_CHECK(residual.defined(), name, ": residual is undefined");
+  HEED_CHECK(x.dim() >= 3 && x.numel() > 0, name,
+             ": expected a non-empty input of shape (B, C, *spatial), got ", shape_str(x.shape()));
+  HEED_CHECK(static_cast<bool>(gate), name, ": the gate function is empty");
+  const int64_t B = x.size(0), C = x.size(1);
+  const TensorOptions opts{x.dtype(), x.device()};
+  auto [xc, wc, bc, out, save_mean, save_invstd, rm, rv] =
+      bn_operands(x, running_mean, running_var, weight, bias);
+  Tensor spatial_mean = empty({B, C}, opts), plane_dev = empty({B, C}, opts);
+  Backend& be = backend_of(x);
+  be.batch_norm_spatial_mean(Tensor(), spatial_mean, plane_dev, save_mean, save_invstd, xc, wc, bc,
+                             rm, rv, training, momentum, eps);
+  const Tensor xd = xc.detach();
+  auto stash = std::make_shared<GateGradStash>();
+  Tensor link;
+  if (any_requires_grad({&x, &weight, &bias})) {
+    link = zeros({1}, opts);
+    record("batch_norm_gate_stats", {x, weight, bias}, {spatial_mean, link},
+           [stash, xd, wc, save_mean, save_invstd, plane_dev, training](
+               const std::vector<Tensor>& g, const Needs& n) {
+             Tensor gi = n[0] ? empty_like(xd) : Tensor();
+             Tensor gw = n[1] ? empty_like(save_mean) : Tensor();
+             Tensor gb = n[2] ? empty_like(save_mean) : Tensor();
+             Backend& b = backend_of(xd);
+             const Tensor gsm = ops::contiguous_data(g[0]);
+             if (stash->grad_masked.defined())
+               b.batch_norm_gate_backward(gi, gw, gb, stash->grad_masked, stash->gate, gsm,
+                                          stash->run_grad, stash->run_grad_dev, plane_dev, xd, wc,
+                                          save_mean, save_invstd, training);
+             else  // the output's gradient never came, only the mean's
+               b.batch_norm_spatial_mean_backward(gi, gw, gb, zeros_like(xd), gsm, xd, wc,
+                                                  save_mean, save_invstd, plane_dev, training);
+             *stash = {};  // frees the masked gradient, which the residual's user may reuse
+             return std::vector{gi, gw, gb};
+           });
+  }
+  const Tensor g = gate(spatial_mean);
+  HEED_CHECK(g.defined() && g.numel() == B * C, name, ": the gate function returned ",
+             g.defined() ? "shape " + shape_str(g.shape()) : std::string("an undefined tensor"),
+             " for a spatial mean of shape ", shape_str(spatial_mean.shape()), " (expected ", B * C,
+             " values: (B, C) or (B, C, 1, 1))");
+  HEED_CHECK(g.dtype() == x.dtype() && g.device() == x.device(), name, ": the gate is ", g.dtype(),
+             " on ", g.device(), " but the input is ", x.dtype(), " on ", x.device());
+  const Tensor gate_bc = g.reshape({B, C});
+  const Tensor gc = ops::contiguous_data(gate_bc.detach());
+  const Tensor rc = ops::contiguous_data(residual.detach());
+  be.batch_norm_gate_add_relu(out, xc, wc, bc, save_mean, save_invstd, gc, rc);
+  if (any_requires_grad({&gate_bc, &residual, &link})) {
+    const Tensor yd = out.detach();
+    record(name, {gate_bc, residual, link}, out,
+           [stash, xd, yd, wc, bc, save_mean, save_invstd, gc](const Tensor& g, const Needs& n) {
+             const int64_t B = xd.size(0), C = xd.size(1);
+             const TensorOptions o{xd.dtype(), xd.device()};
+             Tensor gm = empty_like(xd), run_grad = empty({B, C}, o),
+                    run_grad_dev = empty({B, C}, o), grad_gate = empty({B, C}, o);
+             backend_of(xd).batch_norm_gate_add_relu_backward_gate(
+                 gm, run_grad, run_grad_dev, grad_gate, ops::contiguous_data(g), yd, xd, wc, bc,
+                 save_mean, save_invstd);
+             if (n[2]) *stash = {gm, gc, run_grad, run_grad_dev};
+             return std::vector{n[0] ? grad_gate : Tensor(), n[1] ? gm : Tensor(),
+                                n[2] ? zeros({1}, o) : Tensor()};
+           });
+  }
+  return out;
+}
+
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
   ops::check_floating("layer_norm", x);

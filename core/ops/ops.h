@@ -2,6 +2,7 @@
 // each live together in core/ops/<family>.cpp.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -234,6 +235,18 @@ std::pair<Tensor, Tensor> batch_norm_with_spatial_mean(const Tensor& x, const Te
                                                        const Tensor& weight, const Tensor& bias,
                                                        bool training, double momentum = 0.1,
                                                        double eps = 1e-5);
+// relu(batch_norm(x, ...) · gate(mean) + residual) with mean (B, C) the
+// batch norm output's mean over the trailing dims: the end of a ResNet block
+// with a channel gate (SE, ECA) on its residual branch, in two passes each
+// way, as batch_norm_add_relu takes. `gate` maps that mean to B·C gate values
+// (shape (B, C) or (B, C, 1, ...)) with any differentiable ops; it runs once,
+// between the statistics pass and the output pass, and its parameters get
+// their gradients in the same backward.
+using ChannelGateFn = std::function<Tensor(const Tensor& spatial_mean)>;
+Tensor batch_norm_gate_add_relu(const Tensor& x, const ChannelGateFn& gate, const Tensor& residual,
+                                const Tensor& running_mean, const Tensor& running_var,
+                                const Tensor& weight, const Tensor& bias, bool training,
+                                double momentum = 0.1, double eps = 1e-5);
 // Normalises over the trailing dims equal to normalized_shape.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);

@@ -73,52 +73,52 @@ TEST_CASE("forward(x, residual) is relu(forward(x) + residual), gates fused or n
   }
 }
 
-TEST_CASE("forward(x, residual, spatial_mean) is forward(x, residual) given mean(x, {2, 3})",
+TEST_CASE("gate_from_mean(mean(x, {2, 3})) is the gate of forward(x)",
           "[attention][spatial_mean]") {
-  Tensor x = randn({2, 16, 6, 5}), r = randn({2, 16, 6, 5});
+  Tensor x = randn({2, 16, 6, 5});
   struct Case {
     std::string name;
     AttentionModule m;
-    bool uses;
+    bool gates;
   };
   std::vector<Case> cases = {
       {"se", AttentionModule(SEAttention(16, {.reduction = 4}).ptr()), true},
       {"se conv form", AttentionModule(SEAttention(16, {.reduction = 4, .conv = true}).ptr()),
        true},
       {"eca", AttentionModule(ECAAttention(16).ptr()), true},
-      {"cbam (ignores it)", AttentionModule(CBAM(16, {.ratio = 4}).ptr()), false},
+      {"cbam (its spatial gate needs x)", AttentionModule(CBAM(16, {.ratio = 4}).ptr()), false},
   };
   for (auto& c : cases) {
     INFO(c.name);
-    CHECK(c.m->uses_spatial_mean() == c.uses);
+    CHECK(c.m->gates_from_spatial_mean() == c.gates);
+    if (!c.gates) {
+      CHECK_THROWS_WITH(c.m->gate_from_mean(mean(x, {2, 3})),
+                        Catch::Contains("gate_from_mean: this module's gate is not a function"));
+      continue;
+    }
+    // forward(x) = x · gate_from_mean(mean(x)): values and parameter gradients.
     Tensor x1 = x.clone().requires_grad_(), x2 = x.clone().requires_grad_();
     c.m->zero_grad();
-    // The mean as its own leaf: its gradient is what a batch norm before the
-    // module would receive for it.
-    Tensor z = mean(x1, {2, 3}).detach().requires_grad_();
-    Tensor y1 = c.m(x1, r, z);
+    Tensor y1 = x1 * c.m->gate_from_mean(mean(x1, {2, 3}));
+    REQUIRE(c.m->gate_from_mean(mean(x, {2, 3})).shape() == Shape{2, 16, 1, 1});
     sum(y1 * x).backward();
     std::vector<Tensor> g1;
     for (const Tensor& p : c.m->parameters()) g1.push_back(p.grad().clone());
     c.m->zero_grad();
-    Tensor y2 = c.m(x2, r);
+    Tensor y2 = c.m(x2);
     sum(y2 * x).backward();
     CHECK(max(abs(y1 - y2)).item() <= 1e-6);
+    CHECK(max(abs(x1.grad() - x2.grad())).item() <= 1e-5);
     size_t i = 0;
     for (const Tensor& p : c.m->parameters()) CHECK(max(abs(g1[i++] - p.grad())).item() <= 1e-4);
-    if (c.uses) {
-      // x's gradient splits into the gated product's (x1) and the pool's (z).
-      Tensor spread = (z.grad() / 30.0).reshape({2, 16, 1, 1});
-      CHECK(max(abs(x1.grad() + spread - x2.grad())).item() <= 1e-5);
-    }
   }
   SEAttention se(16, {.reduction = 4});
-  CHECK_THROWS_WITH(se->forward(x, r, randn({2, 8})),
-                    Catch::Contains("SEAttention: spatial_mean has shape [2, 8]") &&
-                        Catch::Contains("needs (B, C) = [2, 16]"));
+  CHECK_THROWS_WITH(se->gate_from_mean(randn({2, 8})),
+                    Catch::Contains("SEAttention: gate_from_mean expects a (B, C) spatial mean "
+                                    "with C = 16, got shape [2, 8]"));
   ECAAttention eca(16);
-  CHECK_THROWS_WITH(eca->forward(x, r, randn({2, 16, 1, 1})),
-                    Catch::Contains("ECAAttention: spatial_mean has shape [2, 16, 1, 1]"));
+  CHECK_THROWS_WITH(eca->gate_from_mean(randn({2, 16, 1, 1})),
+                    Catch::Contains("ECAAttention: gate_from_mean expects a (B, C) spatial mean"));
 }
 
 TEST_CASE("sequence modules keep attention weights when asked", "[attention][maps]") {

@@ -778,6 +778,15 @@ std::vector<SweepCase> build_cases() {
          auto [y, m] = batch_norm_with_spatial_mean(i[0], i[1], i[2], i[3], i[4], true);
          return cat({y.flatten(), m.flatten()});
        }});
+  add({"batch_norm_gate_add_relu", "training, running stats, affine, sigmoid gate",
+       [] {
+         return In{uni({4, 3, 5, 2}),     uni({4, 3, 5, 2}, -1, 1, 6), cst({3}, -0.5, 0.5),
+                   cst({3}, 0.5, 1.5, 3), uni({3}, 0.5, 1.5, 4),       uni({3}, -1, 1, 5)};
+       },
+       [](const In& i) {
+         const ChannelGateFn gate = [](const Tensor& m) { return sigmoid(m * 2); };
+         return batch_norm_gate_add_relu(i[0], gate, i[1], i[2], i[3], i[4], i[5], true);
+       }});
   add({"layer_norm", "affine over the last 2 dims",
        [] {
          return In{uni({3, 4, 5}), uni({4, 5}, 0.5, 1.5, 2), uni({4, 5}, -1, 1, 3)};

@@ -43,13 +43,16 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
   } else {
     // Attention between bn2 and the join (Standard): relu(attention(out) +
     // sc), gating modules fuse the gate with the join. While maps are
-    // recorded, the module runs alone so its hooks see its own output.
+    // recorded, the module runs alone so its hooks see its own output; under
+    // hooks or summary() it runs through its holder.
+    const bool observed =
+        attention->has_forward_hooks() || nn::detail::forward_observer() != nullptr;
     if (attention->keeps_maps()) {
       out = add_relu(attention(nn::conv_bn(conv2, bn2, out)), sc);
-    } else if (attention->uses_spatial_mean()) {
-      // The gate's global average pool comes with bn2's statistics.
-      auto [y, y_mean] = nn::conv_bn_with_spatial_mean(conv2, bn2, out);
-      out = attention(y, sc, y_mean);
+    } else if (attention->gates_from_spatial_mean() && !observed) {
+      // bn2, the gate (its pool from bn2's statistics) and the join: one op.
+      out = nn::conv_bn_gate_add_relu(
+          conv2, bn2, out, [&](const Tensor& m) { return attention->gate_from_mean(m); }, sc);
     } else {
       out = attention(nn::conv_bn(conv2, bn2, out), sc);
     }
