@@ -52,6 +52,12 @@ class AttentionModuleImpl : public nn::Module, public MapRecorder {
   // The gate (B, C, 1, 1) for spatial_mean (B, C); the default throws (only
   // modules with gates_from_spatial_mean() have one).
   virtual Tensor gate_from_mean(const Tensor& spatial_mean);
+  // Modules with CBAM's structure (forward(x) = x · gc · gs, gc from x's
+  // spatial means and maxima, gs from the channel means and maxima of x ·
+  // gc) return their two gate functions: a ResNet block then runs the batch
+  // norm before the module, both gates and the join as one op
+  // (nn::conv_bn_cbam_add_relu). The default: empty functions (no such form).
+  virtual CbamGateFns cbam_gates() { return {}; }
 };
 
 HEED_MODULE(AttentionModule);

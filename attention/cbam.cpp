@@ -25,6 +25,15 @@ Tensor ChannelAttentionImpl::forward(const Tensor& x) {
   return sigmoid(z.narrow(0, 0, B) + z.narrow(0, B, B));
 }
 
+Tensor ChannelAttentionImpl::from_pools(const Tensor& mean, const Tensor& max) {
+  HEED_CHECK(mean.dim() == 2 && mean.size(1) == in_planes && max.shape() == mean.shape(),
+             "ChannelAttention: from_pools expects (B, C) means and maxima with C = ", in_planes,
+             ", got shapes ", shape_str(mean.shape()), " and ", shape_str(max.shape()));
+  const int64_t B = mean.size(0);
+  Tensor z = fc2(relu(fc1(cat({mean, max}, 0).view({2 * B, in_planes, 1, 1}))));
+  return sigmoid(z.narrow(0, 0, B) + z.narrow(0, B, B));
+}
+
 nn::ModuleCost ChannelAttentionImpl::cost(const std::vector<Shape>& in,
                                           const std::vector<Shape>&) const {
   // Two global pools; the MLP's MACs come from fc1/fc2.
@@ -51,8 +60,11 @@ Tensor SpatialAttentionImpl::forward(const Tensor& x, const Tensor& channel_gate
   HEED_CHECK(x.dim() == 4, "SpatialAttention: expected a (B, C, H, W) input, got shape ",
              shape_str(x.shape()));
   // [mean; max] (or [max; mean]) over the channels of x · channel_gate, one op.
-  Tensor d = channel_mean_max(x, channel_gate, options.max_first);  // (B, 2, H, W)
-  Tensor s = conv1(d);                                              // (B, 1, H, W)
+  return from_descriptor(channel_mean_max(x, channel_gate, options.max_first));
+}
+
+Tensor SpatialAttentionImpl::from_descriptor(const Tensor& descriptor) {
+  Tensor s = conv1(descriptor);  // (B, 1, H, W)
   return sigmoid(bn.is_empty() ? s : bn(s));
 }
 
@@ -91,6 +103,17 @@ Tensor CBAMImpl::forward(const Tensor& x, const Tensor& residual) {
   if (options.residual) return AttentionModuleImpl::forward(x, residual);
   auto [mc, ms] = gates(x);
   return gates_add_relu(x, mc, ms, residual);  // relu(x · mc · ms + residual)
+}
+
+CbamGateFns CBAMImpl::cbam_gates() {
+  if (options.residual || ca->has_forward_hooks() || sa->has_forward_hooks()) return {};
+  return {[this](const Tensor& mean, const Tensor& max) { return ca->from_pools(mean, max); },
+          [this](const Tensor& d) {
+            HEED_CHECK(d.dim() == 4 && d.size(1) == 2,
+                       "CBAM: the descriptor must be (B, 2, H, W), got ", shape_str(d.shape()));
+            return sa->from_descriptor(d);
+          },
+          options.max_first};
 }
 
 nn::ModuleCost CBAMImpl::cost(const std::vector<Shape>& in, const std::vector<Shape>&) const {

@@ -26,6 +26,8 @@ class ChannelAttentionImpl : public nn::Module {
  public:
   ChannelAttentionImpl(int64_t in_planes, int64_t ratio = 16, bool bias = false);
   Tensor forward(const Tensor& x);
+  // The gate (B, C, 1, 1) from x's spatial mean and max, both (B, C).
+  Tensor from_pools(const Tensor& mean, const Tensor& max);
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
   int64_t in_planes, hidden;
   nn::Conv2d fc1{nullptr}, fc2{nullptr};
@@ -50,6 +52,9 @@ class SpatialAttentionImpl : public nn::Module {
   // The gate of x · channel_gate (B, C, 1, 1) without that product (CBAM);
   // an undefined channel_gate gives forward(x).
   Tensor forward(const Tensor& x, const Tensor& channel_gate);
+  // The gate (B, 1, H, W) from the descriptor (B, 2, H, W) of channel means
+  // and maxima (ordered by max_first).
+  Tensor from_descriptor(const Tensor& descriptor);
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
   int64_t kernel_size;
   SpatialAttentionOptions options;
@@ -83,6 +88,9 @@ class CBAMImpl : public AttentionModuleImpl {
       : CBAMImpl(in_planes, CBAMOptions{.ratio = ratio, .kernel_size = kernel_size}) {}
   Tensor forward(const Tensor& x) override;
   Tensor forward(const Tensor& x, const Tensor& residual) override;
+  // ca's and sa's gate functions (none with the residual option, or while
+  // ca or sa have hooks).
+  CbamGateFns cbam_gates() override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
   int64_t in_planes;

@@ -181,6 +181,42 @@ void Backend::batch_norm_gate_backward(const Tensor& grad_input, const Tensor& g
 
 namespace {
 
+[[noreturn]] void no_fused_cbam(const char* kernel) {
+  HEED_FAIL(kernel,
+            ": this device has no fused batch norm + CBAM kernels "
+            "(batch_norm_cbam_add_relu composes the unfused ops there)");
+}
+
+}  // namespace
+
+void Backend::batch_norm_cbam_stats(const BnCbamState&, const Tensor&, const Tensor&, const Tensor&,
+                                    const Tensor&, bool, double, double) {
+  no_fused_cbam("batch_norm_cbam_stats");
+}
+void Backend::batch_norm_cbam_descriptor(const BnCbamState&, const Tensor&) {
+  no_fused_cbam("batch_norm_cbam_descriptor");
+}
+void Backend::batch_norm_cbam_add_relu(const BnCbamState&, const Tensor&, const Tensor&) {
+  no_fused_cbam("batch_norm_cbam_add_relu");
+}
+void Backend::batch_norm_cbam_add_relu_backward(const BnCbamState&, const Tensor&, const Tensor&,
+                                                const Tensor&, const Tensor&, const Tensor&,
+                                                const Tensor&, const Tensor&) {
+  no_fused_cbam("batch_norm_cbam_add_relu_backward");
+}
+void Backend::batch_norm_cbam_descriptor_backward(const BnCbamState&, const Tensor&, const Tensor&,
+                                                  const Tensor&, const Tensor&) {
+  no_fused_cbam("batch_norm_cbam_descriptor_backward");
+}
+void Backend::batch_norm_cbam_backward(const BnCbamState&, const Tensor&, const Tensor&,
+                                       const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                       const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                       const Tensor&, bool) {
+  no_fused_cbam("batch_norm_cbam_backward");
+}
+
+namespace {
+
 // The dims a gate is broadcast over in x: its gradient sums over them.
 std::vector<int64_t> broadcast_dims(const Tensor& gate, const Tensor& x) {
   std::vector<int64_t> dims;

@@ -119,6 +119,21 @@ struct AdamUpdate {
   int64_t step = 1;
 };
 
+// What the kernels of batch_norm_cbam_add_relu share: batch norm's
+// operands and statistics, CBAM's gates and the positions of the maxima its
+// pools picked (see Backend::batch_norm_cbam_stats and after). x (B, C, H, W)
+// contiguous; every other tensor contiguous too.
+struct BnCbamState {
+  Tensor input, weight, bias;     // weight / bias may be undefined
+  Tensor save_mean, save_invstd;  // (C)
+  Tensor plane_dev;               // (B, C): mean of the (b, c) run of x minus the channel mean
+  Tensor max_pos;                 // (B, C) int64: where y's run has its max (first; NaN wins)
+  Tensor channel_gate;            // (B, C)
+  Tensor spatial_gate;            // (B, H·W)
+  Tensor descriptor_argmax;       // (B, H·W) int64: the channel of each pixel's max of y · gate
+  bool max_first = false;         // descriptor order: [max; mean] instead of [mean; max]
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -302,6 +317,50 @@ class Backend {
                                         const Tensor& plane_dev, const Tensor& input,
                                         const Tensor& weight, const Tensor& save_mean,
                                         const Tensor& save_invstd, bool training);
+  // The end of a ResNet block whose batch norm feeds CBAM (batch_norm_cbam_add_relu):
+  //   y = batch norm of x, channel_gate = f(mean and max of y per (b, c)),
+  //   u = y · channel_gate, spatial_gate = g([mean; max] of u over channels),
+  //   out = relu(u · spatial_gate + residual),
+  // where y and u are never stored: each pass recomputes them from x. CPU
+  // only (fuses_batch_norm_cbam()); the op composes the unfused ops elsewhere.
+  virtual bool fuses_batch_norm_cbam() const { return false; }
+  // Statistics pass: writes st.save_mean, save_invstd, plane_dev, max_pos and
+  // y's run means and maxima (B, C); running stats as batch_norm.
+  virtual void batch_norm_cbam_stats(const BnCbamState& st, const Tensor& spatial_mean,
+                                     const Tensor& spatial_max, const Tensor& running_mean,
+                                     const Tensor& running_var, bool training, double momentum,
+                                     double eps);
+  // descriptor (B, 2, H, W) of u (channel_mean_max's); writes st.descriptor_argmax.
+  virtual void batch_norm_cbam_descriptor(const BnCbamState& st, const Tensor& descriptor);
+  virtual void batch_norm_cbam_add_relu(const BnCbamState& st, const Tensor& out,
+                                        const Tensor& residual);
+  // Backward of the output pass: grad_masked = grad_out where out > 0 (the
+  // residual's gradient), the gates' gradients, and per (b, c) run
+  // run_grad = Σ grad_masked·spatial_gate, run_grad_dev = Σ grad_masked·
+  // spatial_gate·(x - mean).
+  virtual void batch_norm_cbam_add_relu_backward(const BnCbamState& st, const Tensor& grad_masked,
+                                                 const Tensor& grad_channel_gate,
+                                                 const Tensor& grad_spatial_gate,
+                                                 const Tensor& run_grad, const Tensor& run_grad_dev,
+                                                 const Tensor& grad_out, const Tensor& out);
+  // Backward of the descriptor: the channel gate's share of it, and the run
+  // sums Σ dy, Σ dy·(x - mean) (B, C) of the gradient dy it sends to y.
+  virtual void batch_norm_cbam_descriptor_backward(const BnCbamState& st,
+                                                   const Tensor& grad_channel_gate,
+                                                   const Tensor& run_grad,
+                                                   const Tensor& run_grad_dev,
+                                                   const Tensor& grad_descriptor);
+  // Batch norm's backward, for the sum of the gradients reaching y: through
+  // the output (grad_masked, run sums), the descriptor (grad_descriptor, run
+  // sums) and the pools (grad_spatial_mean, grad_spatial_max (B, C)).
+  virtual void batch_norm_cbam_backward(const BnCbamState& st, const Tensor& grad_input,
+                                        const Tensor& grad_weight, const Tensor& grad_bias,
+                                        const Tensor& grad_masked, const Tensor& out_run_grad,
+                                        const Tensor& out_run_grad_dev,
+                                        const Tensor& grad_descriptor, const Tensor& desc_run_grad,
+                                        const Tensor& desc_run_grad_dev,
+                                        const Tensor& grad_spatial_mean,
+                                        const Tensor& grad_spatial_max, bool training);
   // out = relu(x · channel_gate · spatial_gate + residual): attention gates
   // followed by a ResNet block's residual join. x, residual, out (B, C, H, W)
   // contiguous; channel_gate (B, C, 1, 1) and spatial_gate (B, 1, H, W)

@@ -74,6 +74,17 @@ Tensor BatchNormImplBase::forward_gate_add_relu(const Tensor& x, const ChannelGa
                                   uses_batch_stats(), factor, options.eps);
 }
 
+Tensor BatchNormImplBase::forward_cbam_add_relu(const Tensor& x, const CbamGateFns& gates,
+                                                const Tensor& residual) {
+  HEED_CHECK(!options.fuse_relu, type_name(),
+             ": forward_cbam_add_relu needs fuse_relu=false (the gates act on batch norm's "
+             "output before the ReLU)");
+  check_input(x);
+  const double factor = track_batch();
+  return batch_norm_cbam_add_relu(x, gates, residual, running_mean, running_var, weight, bias,
+                                  uses_batch_stats(), factor, options.eps);
+}
+
 std::string BatchNormImplBase::extra_repr() const {
   return std::to_string(num_features) + ", eps=" + detail::py_float(options.eps) +
          ", momentum=" + (options.momentum ? detail::py_float(*options.momentum) : "None") +

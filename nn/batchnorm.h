@@ -38,6 +38,9 @@ class BatchNormImplBase : public Module {
   // (the gate comes before the ReLU). Runs no hooks (nn::conv_bn_gate_add_relu
   // calls it only when there are none).
   Tensor forward_gate_add_relu(const Tensor& x, const ChannelGateFn& gate, const Tensor& residual);
+  // relu(bn(x) · gc · gs + residual) with CBAM's gates, from one op
+  // (batch_norm_cbam_add_relu); the same conditions.
+  Tensor forward_cbam_add_relu(const Tensor& x, const CbamGateFns& gates, const Tensor& residual);
   void reset_running_stats();
   void reset_parameters();
   std::string extra_repr() const override;

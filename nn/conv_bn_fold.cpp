@@ -37,11 +37,33 @@ Tensor conv_bn(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, const Tensor& res
   return residual.defined() ? bn(conv(x), residual) : bn(conv(x));
 }
 
+namespace {
+
+// Whether bn can run as the first part of a fused gate op: not folded into
+// conv, no ReLU of its own, no hooks, not under summary()'s observer.
+bool plain_bn(Conv2d& conv, BatchNorm2d& bn) {
+  return !conv_bn_foldable(*conv, *bn) && !bn->options.fuse_relu && !bn->has_forward_hooks() &&
+         detail::forward_observer() == nullptr;
+}
+
+}  // namespace
+
+Tensor conv_bn_cbam_add_relu(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
+                             const CbamGateFns& gates, const Tensor& residual) {
+  if (plain_bn(conv, bn)) return bn->forward_cbam_add_relu(conv(x), gates, residual);
+  Tensor y = conv_bn(conv, bn, x);
+  const int64_t B = y.size(0), C = y.size(1);
+  Tensor pools = global_mean_max_pool2d(y);  // (2B, C, 1, 1)
+  Tensor gc =
+      gates.channel(pools.narrow(0, 0, B).reshape({B, C}), pools.narrow(0, B, B).reshape({B, C}))
+          .reshape({B, C, 1, 1});
+  Tensor gs = gates.spatial(channel_mean_max(y, gc, gates.max_first));
+  return gates_add_relu(y, gc, gs.reshape({B, 1, y.size(2), y.size(3)}), residual);
+}
+
 Tensor conv_bn_gate_add_relu(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
                              const ChannelGateFn& gate, const Tensor& residual) {
-  const bool plain_bn = !conv_bn_foldable(*conv, *bn) && !bn->options.fuse_relu &&
-                        !bn->has_forward_hooks() && detail::forward_observer() == nullptr;
-  if (plain_bn) return bn->forward_gate_add_relu(conv(x), gate, residual);
+  if (plain_bn(conv, bn)) return bn->forward_gate_add_relu(conv(x), gate, residual);
   Tensor y = conv_bn(conv, bn, x);
   return gate_add_relu(y, gate(mean(y, {2, 3})).reshape({y.size(0), y.size(1), 1, 1}), residual);
 }

@@ -41,4 +41,9 @@ Tensor conv_bn(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, const Tensor& res
 Tensor conv_bn_gate_add_relu(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
                              const ChannelGateFn& gate, const Tensor& residual);
 
+// The same with CBAM's two gates: relu(y · gc · gs + residual) through
+// batch_norm_cbam_add_relu, or composed when folded, hooked or observed.
+Tensor conv_bn_cbam_add_relu(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
+                             const CbamGateFns& gates, const Tensor& residual);
+
 }  // namespace heed::nn

@@ -45,6 +45,7 @@ using ::heed::Pool2dOptions;
 // normalisation and dropout
 using ::heed::batch_norm;
 using ::heed::batch_norm_add_relu;
+using ::heed::batch_norm_cbam_add_relu;
 using ::heed::batch_norm_gate_add_relu;
 using ::heed::batch_norm_relu;
 using ::heed::batch_norm_with_spatial_mean;

@@ -543,6 +543,23 @@ std::vector<GradcheckSuiteCase> build_op_cases() {
                                         /*training=*/true);
       });
   reg(
+      "batch_norm_cbam_add_relu", "training, affine, MLP and conv gates",
+      [] {
+        return In{in({2, 4, 3, 3}),  in({2, 4, 3, 3}, -1, 1, 2), in({4}, -1.5, 1.5, 3),
+                  in({4}, -1, 1, 4), in({4, 4}, -1, 1, 5),       in({1, 2, 3, 3}, -0.5, 0.5, 6)};
+      },
+      [](const In& i) {
+        const CbamGateFns gates{[&](const Tensor& mean, const Tensor& max) {
+                                  return sigmoid(matmul(mean, i[4]) + matmul(max, i[4]));
+                                },
+                                [&](const Tensor& d) {
+                                  return sigmoid(conv2d(d, i[5], Tensor(), {1, 1}, {1, 1}));
+                                },
+                                true};
+        return batch_norm_cbam_add_relu(i[0], gates, i[1], Tensor(), Tensor(), i[2], i[3],
+                                        /*training=*/true);
+      });
+  reg(
       "add_relu", "broadcast (B, C, 1, 1) against (B, C, H, W)",
       [] {
         return In{in({2, 3, 2, 2}), in({2, 3, 1, 1}, -1, 1, 2)};

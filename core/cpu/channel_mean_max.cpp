@@ -31,9 +31,9 @@ bool fused_kernels_take(const Tensor& x, const Tensor& gate) {
          (!gate.defined() || gate.is_contiguous());
 }
 
-void mean_max_block(const float* x, int64_t S, const float* gate, int64_t C, int64_t n, float* sum,
-                    float* max, float* arg) {
-  HEED_SIMD_DISPATCH(mean_max_block(x, S, gate, C, n, sum, max, arg));
+void mean_max_block(const float* x, int64_t S, const float* gate, const float* center,
+                    const float* offset, int64_t C, int64_t n, float* sum, float* max, float* arg) {
+  HEED_SIMD_DISPATCH(mean_max_block(x, S, gate, center, offset, C, n, sum, max, arg));
 }
 
 void mean_max_backward_image(const float* x, int64_t S, const float* gate, int64_t C,
@@ -44,16 +44,14 @@ void mean_max_backward_image(const float* x, int64_t S, const float* gate, int64
 
 }  // namespace
 
-void CpuBackend::channel_mean_max(const Tensor& out, const Tensor& argmax, const Tensor& x,
-                                  const Tensor& gate, bool max_first) {
-  if (!fused_kernels_take(x, gate))
-    return Backend::channel_mean_max(out, argmax, x, gate, max_first);
-  const int64_t B = x.size(0), C = x.size(1), S = x.size(2) * x.size(3);
+void channel_mean_max_f32(const ChannelMeanMaxArgs& a) {
+  const int64_t B = a.B, C = a.C, S = a.S;
   const int64_t blocks = (S + kPixelBlock - 1) / kPixelBlock;
-  const float* xp = x.data_ptr<float>();     // (B, C, S)
-  const float* gp = f32_data_or_null(gate);  // (B, C)
-  float* op = out.data_ptr<float>();         // (B, 2, S)
-  int64_t* ap = argmax.data_ptr<int64_t>();  // (B, S)
+  const float* xp = a.x;
+  const float* gp = a.gate;
+  float* op = a.out;
+  int64_t* ap = a.argmax;
+  const bool max_first = a.max_first;
   const float inv_c = 1.0f / float(C);
   parallel_for(0, B * blocks, std::max<int64_t>(1, 64 / std::max<int64_t>(C, 1)),
                [&](int64_t lo, int64_t hi) {
@@ -61,8 +59,8 @@ void CpuBackend::channel_mean_max(const Tensor& out, const Tensor& argmax, const
                  for (int64_t task = lo; task < hi; ++task) {
                    const int64_t b = task / blocks, p0 = (task % blocks) * kPixelBlock;
                    const int64_t n = std::min(kPixelBlock, S - p0);
-                   mean_max_block(xp + b * C * S + p0, S, gp ? gp + b * C : nullptr, C, n, sum, max,
-                                  arg);
+                   mean_max_block(xp + b * C * S + p0, S, gp ? gp + b * C : nullptr, a.center,
+                                  a.offset ? a.offset + b * C : nullptr, C, n, sum, max, arg);
                    float* mean_plane = op + (b * 2 + (max_first ? 1 : 0)) * S + p0;
                    float* max_plane = op + (b * 2 + (max_first ? 0 : 1)) * S + p0;
                    int64_t* args = ap + b * S + p0;
@@ -73,6 +71,15 @@ void CpuBackend::channel_mean_max(const Tensor& out, const Tensor& argmax, const
                    }
                  }
                });
+}
+
+void CpuBackend::channel_mean_max(const Tensor& out, const Tensor& argmax, const Tensor& x,
+                                  const Tensor& gate, bool max_first) {
+  if (!fused_kernels_take(x, gate))
+    return Backend::channel_mean_max(out, argmax, x, gate, max_first);
+  channel_mean_max_f32({x.data_ptr<float>(), f32_data_or_null(gate), nullptr, nullptr, x.size(0),
+                        x.size(1), x.size(2) * x.size(3), max_first, out.data_ptr<float>(),
+                        argmax.data_ptr<int64_t>()});
 }
 
 void CpuBackend::channel_mean_max_backward(const Tensor& grad_x, const Tensor& grad_gate,

@@ -14,6 +14,22 @@ inline float* f32_data_or_null(const Tensor& t) {
   return t.defined() ? t.data_ptr<float>() : nullptr;
 }
 
+// CBAM's channel descriptor over float32 x (B, C, S): out (B, 2, S) holds
+// the mean and the max over the channels of v = x · gate[b][c], or with
+// center of v = (x - center[c])·gate[b][c] + offset[b][c]; argmax (B, S) the
+// channel of each max (channel_mean_max.cpp; gate / center / offset may be null).
+struct ChannelMeanMaxArgs {
+  const float* x;
+  const float* gate;    // (B, C)
+  const float* center;  // (C)
+  const float* offset;  // (B, C), with center
+  int64_t B, C, S;
+  bool max_first;
+  float* out;
+  int64_t* argmax;
+};
+void channel_mean_max_f32(const ChannelMeanMaxArgs& args);
+
 // The caching host allocator (cpu_allocator.cpp).
 Allocator& cpu_allocator();
 
@@ -126,6 +142,29 @@ class CpuBackend final : public Backend {
                                 const Tensor& run_grad, const Tensor& run_grad_dev,
                                 const Tensor& plane_dev, const Tensor& input, const Tensor& weight,
                                 const Tensor& save_mean, const Tensor& save_invstd,
+                                bool training) override;
+  bool fuses_batch_norm_cbam() const override { return true; }
+  void batch_norm_cbam_stats(const BnCbamState& st, const Tensor& spatial_mean,
+                             const Tensor& spatial_max, const Tensor& running_mean,
+                             const Tensor& running_var, bool training, double momentum,
+                             double eps) override;
+  void batch_norm_cbam_descriptor(const BnCbamState& st, const Tensor& descriptor) override;
+  void batch_norm_cbam_add_relu(const BnCbamState& st, const Tensor& out,
+                                const Tensor& residual) override;
+  void batch_norm_cbam_add_relu_backward(const BnCbamState& st, const Tensor& grad_masked,
+                                         const Tensor& grad_channel_gate,
+                                         const Tensor& grad_spatial_gate, const Tensor& run_grad,
+                                         const Tensor& run_grad_dev, const Tensor& grad_out,
+                                         const Tensor& out) override;
+  void batch_norm_cbam_descriptor_backward(const BnCbamState& st, const Tensor& grad_channel_gate,
+                                           const Tensor& run_grad, const Tensor& run_grad_dev,
+                                           const Tensor& grad_descriptor) override;
+  void batch_norm_cbam_backward(const BnCbamState& st, const Tensor& grad_input,
+                                const Tensor& grad_weight, const Tensor& grad_bias,
+                                const Tensor& grad_masked, const Tensor& out_run_grad,
+                                const Tensor& out_run_grad_dev, const Tensor& grad_descriptor,
+                                const Tensor& desc_run_grad, const Tensor& desc_run_grad_dev,
+                                const Tensor& grad_spatial_mean, const Tensor& grad_spatial_max,
                                 bool training) override;
   void gate_add_relu(const Tensor& out, const Tensor& x, const Tensor& channel_gate,
                      const Tensor& spatial_gate, const Tensor& residual) override;

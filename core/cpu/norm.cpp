@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/cpu/bn_affine.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/norm_runs.h"
 #include "core/parallel.h"
@@ -165,9 +166,25 @@ T through_relu(T dy, T y) {
 // What batch_norm_forward writes besides the output and saved statistics:
 // for batch_norm_spatial_mean, per (b, c) run, the output's mean and the
 // input's mean minus the channel's (both (B, C); undefined when not wanted).
+// For batch_norm_cbam_stats also the output's max per run and where it is
+// (spatial_max (B, C), max_pos (B, C) int64).
 struct RunMeans {
   Tensor spatial_mean, plane_dev;
+  Tensor spatial_max, max_pos;
 };
+
+// Where y's run has its max, y being x's run mapped by a scale of the
+// sign of `weight` (y's max is at x's max, or at x's min when negative; at
+// 0, y is constant, first index 0): a NaN wins, the first one, as max()
+// does. `sum` is the run's shifted sum, NaN when the run holds a NaN.
+template <typename T>
+int64_t run_max_position(const T* x, int64_t n, T weight, double sum) {
+  if (std::isnan(sum))  // a NaN, or +inf and -inf together
+    for (int64_t i = 0; i < n; ++i)
+      if (std::isnan(x[i])) return i;
+  if (weight == T(0)) return 0;
+  return first_extreme(x, n, /*minimum=*/weight < T(0));
+}
 
 // Batch norm forward, followed by a ReLU when `relu`, after adding
 // `residual` when defined (only with relu).
@@ -192,6 +209,8 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
     // Σ (x - shift) of each run, when its mean is wanted: the run's sums are
     // formed on their own, then added to the channel's (as the kernels do).
     std::vector<double> run_sum(want_runs ? size_t(g.B * g.C) : 0);
+    const bool want_max = run_means.max_pos.defined();
+    std::vector<int64_t> max_at(want_max ? size_t(g.B * g.C) : 0);
     std::vector<double> sums;
     if (training || want_runs)
       sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* q) {
@@ -201,6 +220,9 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
         *s += rs;
         *q += rq;
         run_sum[size_t(offset / std::max<int64_t>(g.S, 1))] = rs;
+        if (want_max)
+          max_at[size_t(offset / std::max<int64_t>(g.S, 1))] =
+              run_max_position(x + offset, g.S, w.get(c, T(1)), rs);
       });
     std::vector<T> mean_t(size_t(g.C)), scale_t(size_t(g.C)), shift_t(size_t(g.C));
     for (int64_t c = 0; c < g.C; ++c) {
@@ -242,6 +264,15 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
           double(shift_of(int64_t(c))) + run_sum[size_t(r)] / double(g.S) - double(mean_t[c]);
       dev[r] = T(d);
       sm[r] = T(d * double(scale_t[c]) + double(shift_t[c]));
+    }
+    if (!want_max) return;
+    // y is a monotone map of x per channel (run_max_position).
+    T* smax = run_means.spatial_max.data_ptr<T>();         // (B, C)
+    int64_t* pos = run_means.max_pos.data_ptr<int64_t>();  // (B, C)
+    for (int64_t r = 0; r < g.B * g.C; ++r) {
+      const size_t c = size_t(r % g.C);
+      pos[r] = max_at[size_t(r)];
+      smax[r] = (x[r * g.S + pos[r]] - mean_t[c]) * scale_t[c] + shift_t[c];
     }
   });
 }
@@ -415,7 +446,16 @@ void CpuBackend::batch_norm_spatial_mean(const Tensor& out, const Tensor& spatia
                                          bool training, double momentum, double eps) {
   batch_norm_forward(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var,
                      training, momentum, eps, /*relu=*/false, Tensor(),
-                     RunMeans{spatial_mean, plane_dev});
+                     RunMeans{spatial_mean, plane_dev, Tensor(), Tensor()});
+}
+
+void CpuBackend::batch_norm_cbam_stats(const BnCbamState& st, const Tensor& spatial_mean,
+                                       const Tensor& spatial_max, const Tensor& running_mean,
+                                       const Tensor& running_var, bool training, double momentum,
+                                       double eps) {
+  batch_norm_forward(Tensor(), st.save_mean, st.save_invstd, st.input, st.weight, st.bias,
+                     running_mean, running_var, training, momentum, eps, /*relu=*/false, Tensor(),
+                     RunMeans{spatial_mean, st.plane_dev, spatial_max, st.max_pos});
 }
 
 void CpuBackend::batch_norm_spatial_mean_backward(
@@ -429,22 +469,6 @@ void CpuBackend::batch_norm_spatial_mean_backward(
 }
 
 namespace {
-
-// Per channel c, batch norm's output is y = (x - mean[c])·scale[c] + shift[c].
-template <typename T>
-struct BnAffine {
-  std::vector<T> mean, scale, shift;
-  BnAffine(int64_t C, const Tensor& weight, const Tensor& bias, const Tensor& save_mean,
-           const Tensor& save_invstd)
-      : mean(size_t(C)), scale(size_t(C)), shift(size_t(C)) {
-    const Vec1<T> w(weight), b(bias), m(save_mean), is(save_invstd);
-    for (int64_t c = 0; c < C; ++c) {
-      mean[size_t(c)] = m.get(c, T(0));
-      scale[size_t(c)] = T(double(is.get(c, T(1))) * double(w.get(c, T(1))));
-      shift[size_t(c)] = b.get(c, T(0));
-    }
-  }
-};
 
 // Runs per parallel chunk: about 32k values.
 int64_t run_grain(const BnGeometry& g) {

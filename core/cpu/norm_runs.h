@@ -30,6 +30,12 @@ void add_grad_moments(const float* dy, const float* x, const float* relu_out, in
 void add_grad_moments(const double* dy, const double* x, const double* relu_out, int64_t n,
                       double mean, double* sum_dy, double* sum_dy_xmu);
 
+// The first index of the max of x[0, n) (of the min when `minimum`), for
+// the max pool that batch_norm_cbam_stats takes from the statistics pass.
+// x must hold no NaN (the caller finds NaNs from the run's sum).
+int64_t first_extreme(const float* x, int64_t n, bool minimum);
+int64_t first_extreme(const double* x, int64_t n, bool minimum);
+
 // Layer norm backward over one row: with x̂ = (x - mean)·rstd and g = dy·w
 // (w null: 1), adds Σ g to *sum_g and Σ g·x̂ to *sum_g_xhat, and, where
 // col_dy_xhat / col_dy are non-null, dy·x̂ and dy to their per-column entries.

@@ -272,6 +272,158 @@ Tensor batch_norm_gate_add_relu(const Tensor& x, const ChannelGateFn& gate, cons
   return out;
 }
 
+namespace {
+
+// What the later nodes of batch_norm_cbam_add_relu leave for its statistics
+// node, which runs last: the output node's masked gradient and run sums, the
+// descriptor node's gradient and run sums.
+struct CbamStash {
+  Tensor grad_masked, out_run_grad, out_run_grad_dev;
+  Tensor grad_descriptor, desc_run_grad, desc_run_grad_dev;
+};
+
+// The unfused path (devices without the fused kernels): y stored, the pools,
+// gates and join as their own ops.
+Tensor composed_cbam(const Tensor& x, const CbamGateFns& gates, const Tensor& residual,
+                     const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                     const Tensor& bias, bool training, double momentum, double eps) {
+  const int64_t B = x.size(0), C = x.size(1);
+  Tensor y = batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps);
+  Tensor pools = global_mean_max_pool2d(y);  // (2B, C, 1, 1): [means; maxima]
+  Tensor gc =
+      gates.channel(pools.narrow(0, 0, B).reshape({B, C}), pools.narrow(0, B, B).reshape({B, C}));
+  gc = gc.reshape({B, C, 1, 1});
+  Tensor gs = gates.spatial(channel_mean_max(y, gc, gates.max_first));
+  return gates_add_relu(y, gc, gs.reshape({B, 1, x.size(2), x.size(3)}), residual);
+}
+
+// A gate function's result: `count` values of x's dtype and device, as `shape`.
+Tensor check_gate(const char* name, const char* which, const Tensor& g, int64_t count,
+                  const Shape& shape, const Tensor& x) {
+  HEED_CHECK(g.defined() && g.numel() == count, name, ": the ", which, " gate function returned ",
+             g.defined() ? "shape " + shape_str(g.shape()) : std::string("an undefined tensor"),
+             " (expected ", count, " values, as ", shape_str(shape), ")");
+  HEED_CHECK(g.dtype() == x.dtype() && g.device() == x.device(), name, ": the ", which, " gate is ",
+             g.dtype(), " on ", g.device(), " but the input is ", x.dtype(), " on ", x.device());
+  return g.reshape(shape);
+}
+
+}  // namespace
+
+// Three nodes, the gates' ops between them: "batch_norm_cbam_stats" (x,
+// weight, bias) -> (mean, max, link1); "batch_norm_cbam_descriptor"
+// (channel gate, link1) -> (descriptor, link2); "batch_norm_cbam_add_relu"
+// (channel gate, spatial gate, residual, link2) -> out. The links order the
+// backward: output, spatial gate, descriptor, channel gate, statistics; the
+// later nodes stash what batch norm's single backward pass needs.
+Tensor batch_norm_cbam_add_relu(const Tensor& x, const CbamGateFns& gates, const Tensor& residual,
+                                const Tensor& running_mean, const Tensor& running_var,
+                                const Tensor& weight, const Tensor& bias, bool training,
+                                double momentum, double eps) {
+  const char* name = "batch_norm_cbam_add_relu";
+  check_batch_norm(name, x, running_mean, running_var, weight, bias, training, eps, residual);
+  HEED_CHECK(residual.defined(), name, ": residual is undefined");
+  HEED_CHECK(x.dim() == 4 && x.numel() > 0, name,
+             ": expected a non-empty (B, C, H, W) input, got shape ", shape_str(x.shape()));
+  HEED_CHECK(gates.channel && gates.spatial, name, ": a gate function is empty");
+  Backend& be = backend_of(x);
+  if (!be.fuses_batch_norm_cbam())
+    return composed_cbam(x, gates, residual, running_mean, running_var, weight, bias, training,
+                         momentum, eps);
+  const int64_t B = x.size(0), C = x.size(1), S = x.size(2) * x.size(3);
+  const TensorOptions opts{x.dtype(), x.device()};
+  auto [xc, wc, bc, out, save_mean, save_invstd, rm, rv] =
+      bn_operands(x, running_mean, running_var, weight, bias);
+  auto st = std::make_shared<BnCbamState>();
+  st->input = xc.detach(), st->weight = wc, st->bias = bc;
+  st->save_mean = save_mean, st->save_invstd = save_invstd;
+  st->plane_dev = empty({B, C}, opts);
+  st->max_pos = empty({B, C}, {kInt64, x.device()});
+  st->descriptor_argmax = empty({B, S}, {kInt64, x.device()});
+  st->max_first = gates.max_first;
+  Tensor spatial_mean = empty({B, C}, opts), spatial_max = empty({B, C}, opts);
+  be.batch_norm_cbam_stats(*st, spatial_mean, spatial_max, rm, rv, training, momentum, eps);
+
+  auto stash = std::make_shared<CbamStash>();
+  Tensor link1;
+  if (any_requires_grad({&x, &weight, &bias})) {
+    link1 = zeros({1}, opts);
+    record("batch_norm_cbam_stats", {x, weight, bias}, {spatial_mean, spatial_max, link1},
+           [st, stash, training](const std::vector<Tensor>& g, const Needs& n) {
+             const Tensor& xd = st->input;
+             const TensorOptions o{xd.dtype(), xd.device()};
+             const int64_t B = xd.size(0), C = xd.size(1);
+             Tensor gi = n[0] ? empty_like(xd) : Tensor();
+             Tensor gw = n[1] ? empty_like(st->save_mean) : Tensor();
+             Tensor gb = n[2] ? empty_like(st->save_mean) : Tensor();
+             CbamStash& sh = *stash;
+             if (!sh.grad_masked.defined())  // the output's gradient never came
+               sh.grad_masked = zeros_like(xd),
+               sh.out_run_grad = sh.out_run_grad_dev = zeros({B, C}, o);
+             if (!sh.grad_descriptor.defined())
+               sh.grad_descriptor = zeros({B, 2, xd.size(2), xd.size(3)}, o),
+               sh.desc_run_grad = sh.desc_run_grad_dev = zeros({B, C}, o);
+             backend_of(xd).batch_norm_cbam_backward(
+                 *st, gi, gw, gb, sh.grad_masked, sh.out_run_grad, sh.out_run_grad_dev,
+                 sh.grad_descriptor, sh.desc_run_grad, sh.desc_run_grad_dev,
+                 ops::contiguous_data(g[0]), ops::contiguous_data(g[1]), training);
+             sh = {};  // frees the masked gradient, which the residual's user may reuse
+             return std::vector{gi, gw, gb};
+           });
+  }
+
+  const Tensor gc =
+      check_gate(name, "channel", gates.channel(spatial_mean, spatial_max), B * C, {B, C}, x);
+  st->channel_gate = ops::contiguous_data(gc.detach());
+  Tensor descriptor = empty({B, 2, x.size(2), x.size(3)}, opts);
+  be.batch_norm_cbam_descriptor(*st, descriptor);
+  Tensor link2;
+  if (any_requires_grad({&gc, &link1})) {
+    link2 = zeros({1}, opts);
+    record("batch_norm_cbam_descriptor", {gc, link1}, {descriptor, link2},
+           [st, stash](const std::vector<Tensor>& g, const Needs& n) {
+             const int64_t B = st->input.size(0), C = st->input.size(1);
+             const TensorOptions o{st->input.dtype(), st->input.device()};
+             Tensor grad_gate = empty({B, C}, o), run_grad = empty({B, C}, o),
+                    run_grad_dev = empty({B, C}, o);
+             const Tensor gd = ops::contiguous_data(g[0]);
+             backend_of(gd).batch_norm_cbam_descriptor_backward(*st, grad_gate, run_grad,
+                                                                run_grad_dev, gd);
+             if (n[1]) {
+               stash->grad_descriptor = gd;
+               stash->desc_run_grad = run_grad;
+               stash->desc_run_grad_dev = run_grad_dev;
+             }
+             return std::vector{n[0] ? grad_gate : Tensor(), n[1] ? zeros({1}, o) : Tensor()};
+           });
+  }
+
+  const Tensor gs = check_gate(name, "spatial", gates.spatial(descriptor), B * S, {B, S}, x);
+  st->spatial_gate = ops::contiguous_data(gs.detach());
+  be.batch_norm_cbam_add_relu(*st, out, ops::contiguous_data(residual.detach()));
+  if (any_requires_grad({&gc, &gs, &residual, &link2})) {
+    const Tensor yd = out.detach();
+    record(name, {gc, gs, residual, link2}, out, [st, stash, yd](const Tensor& g, const Needs& n) {
+      const Tensor& xd = st->input;
+      const int64_t B = xd.size(0), C = xd.size(1);
+      const TensorOptions o{xd.dtype(), xd.device()};
+      Tensor gm = empty_like(xd), grad_gc = empty({B, C}, o),
+             grad_gs = empty({B, xd.size(2) * xd.size(3)}, o), run_grad = empty({B, C}, o),
+             run_grad_dev = empty({B, C}, o);
+      backend_of(xd).batch_norm_cbam_add_relu_backward(*st, gm, grad_gc, grad_gs, run_grad,
+                                                       run_grad_dev, ops::contiguous_data(g), yd);
+      if (n[3]) {
+        stash->grad_masked = gm;
+        stash->out_run_grad = run_grad;
+        stash->out_run_grad_dev = run_grad_dev;
+      }
+      return std::vector{n[0] ? grad_gc : Tensor(), n[1] ? grad_gs : Tensor(), n[2] ? gm : Tensor(),
+                         n[3] ? zeros({1}, o) : Tensor()};
+    });
+  }
+  return out;
+}
+
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
   ops::check_floating("layer_norm", x);

@@ -247,6 +247,25 @@ Tensor batch_norm_gate_add_relu(const Tensor& x, const ChannelGateFn& gate, cons
                                 const Tensor& running_mean, const Tensor& running_var,
                                 const Tensor& weight, const Tensor& bias, bool training,
                                 double momentum = 0.1, double eps = 1e-5);
+// CBAM's two gates for batch_norm_cbam_add_relu: `channel` maps the batch
+// norm output's mean and max over H, W (both (B, C)) to B·C channel gate
+// values; `spatial` maps the descriptor (B, 2, H, W) (mean and max over the
+// channels of y · channel gate, [max; mean] with max_first) to B·H·W
+// spatial gate values. Any differentiable ops.
+struct CbamGateFns {
+  std::function<Tensor(const Tensor& spatial_mean, const Tensor& spatial_max)> channel;
+  std::function<Tensor(const Tensor& descriptor)> spatial;
+  bool max_first = false;
+};
+// relu(y · channel_gate · spatial_gate + residual) for y = batch_norm(x, ...)
+// (B, C, H, W): a ResNet block's end with CBAM on its residual branch. On
+// the CPU y is never stored: three passes over x forward (statistics and
+// pools, descriptor, output) and three backward; elsewhere it composes
+// batch_norm, global_mean_max_pool2d, channel_mean_max and gates_add_relu.
+Tensor batch_norm_cbam_add_relu(const Tensor& x, const CbamGateFns& gates, const Tensor& residual,
+                                const Tensor& running_mean, const Tensor& running_var,
+                                const Tensor& weight, const Tensor& bias, bool training,
+                                double momentum = 0.1, double eps = 1e-5);
 // Normalises over the trailing dims equal to normalized_shape.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);

@@ -121,6 +121,27 @@ TEST_CASE("gate_from_mean(mean(x, {2, 3})) is the gate of forward(x)",
                     Catch::Contains("ECAAttention: gate_from_mean expects a (B, C) spatial mean"));
 }
 
+TEST_CASE("CBAM's gate functions are its channel and spatial attention", "[attention][cbam]") {
+  Tensor x = randn({2, 16, 6, 5});
+  for (bool max_first : {false, true}) {
+    INFO((max_first ? "max_first" : "mean_first"));
+    CBAM cbam(16, {.ratio = 4, .max_first = max_first});
+    const CbamGateFns fns = cbam->cbam_gates();
+    REQUIRE(fns.channel);
+    CHECK(fns.max_first == max_first);
+    Tensor gc = fns.channel(mean(x, {2, 3}), amax(x, {2, 3}));
+    CHECK(max(abs(gc - cbam->ca(x))).item() <= 1e-6);
+    Tensor d = channel_mean_max(x, gc, max_first);
+    CHECK(max(abs(fns.spatial(d) - cbam->sa(x, gc))).item() <= 1e-6);
+  }
+  CHECK_FALSE(CBAM(16, {.ratio = 4, .residual = true})->cbam_gates().channel);
+  CBAM hooked(16, {.ratio = 4});
+  hooked->ca->register_forward_hook(
+      [](nn::Module&, const std::vector<Tensor>&, const std::vector<Tensor>&) {});
+  CHECK_FALSE(hooked->cbam_gates().channel);
+  CHECK_FALSE(AttentionModule(SEAttention(16).ptr())->cbam_gates().channel);
+}
+
 TEST_CASE("sequence modules keep attention weights when asked", "[attention][maps]") {
   ScaledDotProductAttention sdpa(8, 4, 4, 2);
   sdpa->set_keep_maps(true);

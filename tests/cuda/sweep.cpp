@@ -787,6 +787,22 @@ std::vector<SweepCase> build_cases() {
          const ChannelGateFn gate = [](const Tensor& m) { return sigmoid(m * 2); };
          return batch_norm_gate_add_relu(i[0], gate, i[1], i[2], i[3], i[4], i[5], true);
        }});
+  add({"batch_norm_cbam_add_relu", "training, affine, MLP and conv gates (composed on CUDA)",
+       [] {
+         return In{uni({2, 4, 5, 5}),     uni({2, 4, 5, 5}, -1, 1, 6),    cst({4}, -0.5, 0.5),
+                   cst({4}, 0.5, 1.5, 3), uni({4}, 0.5, 1.5, 4),          uni({4}, -1, 1, 5),
+                   uni({4, 4}, -1, 1, 7), uni({1, 2, 3, 3}, -0.5, 0.5, 8)};
+       },
+       [](const In& i) {
+         const CbamGateFns gates{[w = i[6]](const Tensor& mean, const Tensor& max) {
+                                   return sigmoid(matmul(mean, w) + matmul(max, w));
+                                 },
+                                 [k = i[7]](const Tensor& d) {
+                                   return sigmoid(conv2d(d, k, Tensor(), {1, 1}, {1, 1}));
+                                 },
+                                 true};
+         return batch_norm_cbam_add_relu(i[0], gates, i[1], i[2], i[3], i[4], i[5], true);
+       }});
   add({"layer_norm", "affine over the last 2 dims",
        [] {
          return In{uni({3, 4, 5}), uni({4, 5}, 0.5, 1.5, 2), uni({4, 5}, -1, 1, 3)};

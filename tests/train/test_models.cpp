@@ -154,17 +154,19 @@ TEST_CASE("Each position wires the module as the SE paper's integration study",
   }
 }
 
-TEST_CASE("A training block with a channel gate runs bn2, gate and join as one op, as composed",
+TEST_CASE("A training block with a gating module runs bn2, gates and join as one op, as composed",
           "[train][models][spatial_mean]") {
-  // SE and ECA end the block in batch_norm_gate_add_relu in training; while
-  // maps are kept the block composes bn2, the module and the join instead.
-  // Both must give the same outputs, gradients and running statistics.
-  for (std::string name : {"se", "eca"}) {
+  // SE and ECA end the block in batch_norm_gate_add_relu in training, CBAM
+  // in batch_norm_cbam_add_relu; while maps are kept the block composes bn2,
+  // the module and the join instead. Both must give the same outputs,
+  // gradients and running statistics.
+  for (std::string name : {"se", "eca", "cbam"}) {
     INFO(name);
     attention::AttentionModule m = name == "se" ? attention::create("se", 8, {{"reduction", "4"}})
-                                                : attention::create("eca", 8, {});
+                                   : name == "eca" ? attention::create("eca", 8, {})
+                                                   : attention::create("cbam", 8, {{"ratio", "4"}});
     BasicBlock b(8, 8, 1, m, attention::Position::Standard);
-    REQUIRE(b->attention->gates_from_spatial_mean());
+    REQUIRE((b->attention->gates_from_spatial_mean() || b->attention->cbam_gates().channel));
     b->train();
     Tensor x = randn({4, 8, 6, 6}), gy = randn({4, 8, 6, 6});
     const Tensor rm0 = b->bn2->running_mean.clone(), rv0 = b->bn2->running_var.clone();

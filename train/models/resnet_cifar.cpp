@@ -49,6 +49,10 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
         attention->has_forward_hooks() || nn::detail::forward_observer() != nullptr;
     if (attention->keeps_maps()) {
       out = add_relu(attention(nn::conv_bn(conv2, bn2, out)), sc);
+    } else if (CbamGateFns cbam = observed ? CbamGateFns{} : attention->cbam_gates();
+               cbam.channel) {
+      // bn2, both gates (the channel pools from bn2's statistics) and the join.
+      out = nn::conv_bn_cbam_add_relu(conv2, bn2, out, cbam, sc);
     } else if (attention->gates_from_spatial_mean() && !observed) {
       // bn2, the gate (its pool from bn2's statistics) and the join: one op.
       out = nn::conv_bn_gate_add_relu(
