@@ -30,8 +30,11 @@ Tensor ChannelAttentionImpl::from_pools(const Tensor& mean, const Tensor& max) {
              "ChannelAttention: from_pools expects (B, C) means and maxima with C = ", in_planes,
              ", got shapes ", shape_str(mean.shape()), " and ", shape_str(max.shape()));
   const int64_t B = mean.size(0);
-  Tensor z = fc2(relu(fc1(cat({mean, max}, 0).view({2 * B, in_planes, 1, 1}))));
-  return sigmoid(z.narrow(0, 0, B) + z.narrow(0, B, B));
+  // The 1×1 convolutions of (2B, C, 1, 1) as the matrix products they are
+  // (a conv call per image costs more than its arithmetic here).
+  Tensor h = relu(linear(cat({mean, max}, 0), fc1->weight.view({hidden, in_planes}), fc1->bias));
+  Tensor z = linear(h, fc2->weight.view({in_planes, hidden}), fc2->bias);  // (2B, C)
+  return sigmoid(z.narrow(0, 0, B) + z.narrow(0, B, B)).view({B, in_planes, 1, 1});
 }
 
 nn::ModuleCost ChannelAttentionImpl::cost(const std::vector<Shape>& in,
@@ -106,7 +109,9 @@ Tensor CBAMImpl::forward(const Tensor& x, const Tensor& residual) {
 }
 
 CbamGateFns CBAMImpl::cbam_gates() {
-  if (options.residual || ca->has_forward_hooks() || sa->has_forward_hooks()) return {};
+  if (options.residual || ca->has_forward_hooks() || ca->fc1->has_forward_hooks() ||
+      ca->fc2->has_forward_hooks() || sa->has_forward_hooks())
+    return {};
   return {[this](const Tensor& mean, const Tensor& max) { return ca->from_pools(mean, max); },
           [this](const Tensor& d) {
             HEED_CHECK(d.dim() == 4 && d.size(1) == 2,

@@ -89,7 +89,7 @@ class CBAMImpl : public AttentionModuleImpl {
   Tensor forward(const Tensor& x) override;
   Tensor forward(const Tensor& x, const Tensor& residual) override;
   // ca's and sa's gate functions (none with the residual option, or while
-  // ca or sa have hooks).
+  // ca, its convs or sa have hooks: ca's MLP runs as linear ops there).
   CbamGateFns cbam_gates() override;
   std::string extra_repr() const override;
   nn::ModuleCost cost(const std::vector<Shape>& in, const std::vector<Shape>& out) const override;
