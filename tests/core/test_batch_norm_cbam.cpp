@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/cpu/norm_runs.h"
+#include "support/fused_vs_composed.h"
 #include "support/gradcheck_cases.h"
 #include "support/isa_sweep.h"
 
@@ -52,9 +53,7 @@ TEST_CASE("batch_norm_cbam_add_relu equals batch_norm then CBAM's gates and the 
             INFO(dt << (training ? " training " : " eval ") << (affine ? "affine " : "")
                     << (max_first ? "max_first " : "") << shape_str(shape));
             const int64_t C = shape[1], hidden = 3;
-            auto leaf = [&](const Tensor& t) {
-              return std::pair{t.to(dt).requires_grad_(), t.to(dt).requires_grad_()};
-            };
+            auto leaf = [&](const Tensor& t) { return twin_leaves(t, dt); };
             auto [x, xr] = leaf(randn(shape) * 2 + 3);
             auto [res, res_r] = leaf(randn(shape));
             auto [w1, w1r] = leaf(randn({hidden, C}) * 0.5);
@@ -82,17 +81,14 @@ TEST_CASE("batch_norm_cbam_add_relu equals batch_norm then CBAM's gates and the 
             sum(out * gout).backward();
             sum(ref * gout).backward();
             const double gtol = dt == kFloat32 ? 2e-4 : 1e-10;
-            auto close = [&](const Tensor& a, const Tensor& e) {
-              return max(abs(a.grad() - e.grad())).item() <= gtol * (1 + max(abs(e.grad())).item());
-            };
-            CHECK(close(x, xr));
-            CHECK(close(res, res_r));
-            CHECK(close(w1, w1r));
-            CHECK(close(w2, w2r));
-            CHECK(close(k, kr));
+            CHECK(grads_close(x, xr, gtol));
+            CHECK(grads_close(res, res_r, gtol));
+            CHECK(grads_close(w1, w1r, gtol));
+            CHECK(grads_close(w2, w2r, gtol));
+            CHECK(grads_close(k, kr, gtol));
             if (affine) {
-              CHECK(close(w, wr));
-              CHECK(close(b, br));
+              CHECK(grads_close(w, wr, gtol));
+              CHECK(grads_close(b, br, gtol));
             }
           }
 }

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/backend.h"
+#include "support/fused_vs_composed.h"
 #include "support/gradcheck_cases.h"
 
 using namespace heed;
@@ -14,12 +15,6 @@ using namespace heed::testing;
 namespace {
 
 using In = std::vector<Tensor>;
-
-std::vector<int64_t> spatial_dims(const Tensor& x) {
-  std::vector<int64_t> dims;
-  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
-  return dims;
-}
 
 // A small SE-style gate: sigmoid(relu(m · w1ᵀ) · w2ᵀ), (B, C) -> (B, C, 1).
 Tensor mlp_gate(const Tensor& m, const Tensor& w1, const Tensor& w2) {
@@ -38,9 +33,7 @@ TEST_CASE("batch_norm_gate_add_relu equals batch_norm, mean, gate and gate_add_r
                   << shape_str(shape));
           const int64_t B = shape[0], C = shape[1], hidden = 3;
           // Two copies of every leaf: one for the fused op, one for the reference.
-          auto leaf = [&](const Tensor& t) {
-            return std::pair{t.to(dt).requires_grad_(), t.to(dt).requires_grad_()};
-          };
+          auto leaf = [&](const Tensor& t) { return twin_leaves(t, dt); };
           auto [x, xr] = leaf(randn(shape) * 2 + 3);
           auto [res, res_r] = leaf(randn(shape));
           auto [w1, w1r] = leaf(randn({hidden, C}) * 0.5);
@@ -69,16 +62,13 @@ TEST_CASE("batch_norm_gate_add_relu equals batch_norm, mean, gate and gate_add_r
           sum(out * gout).backward();
           sum(ref * gout).backward();
           const double gtol = dt == kFloat32 ? 2e-4 : 1e-10;
-          auto close = [&](const Tensor& a, const Tensor& e, double t) {
-            return max(abs(a.grad() - e.grad())).item() <= t * (1 + max(abs(e.grad())).item());
-          };
-          CHECK(close(x, xr, gtol));
-          CHECK(close(res, res_r, gtol));
-          CHECK(close(w1, w1r, gtol));
-          CHECK(close(w2, w2r, gtol));
+          CHECK(grads_close(x, xr, gtol));
+          CHECK(grads_close(res, res_r, gtol));
+          CHECK(grads_close(w1, w1r, gtol));
+          CHECK(grads_close(w2, w2r, gtol));
           if (affine) {
-            CHECK(close(w, wr, gtol));
-            CHECK(close(b, br, gtol));
+            CHECK(grads_close(w, wr, gtol));
+            CHECK(grads_close(b, br, gtol));
           }
         }
 }

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/backend.h"
+#include "support/fused_vs_composed.h"
 #include "support/gradcheck_cases.h"
 
 using namespace heed;
@@ -14,13 +15,6 @@ using namespace heed::testing;
 namespace {
 
 using In = std::vector<Tensor>;
-
-// The trailing dims of x: what the spatial mean averages over.
-std::vector<int64_t> spatial_dims(const Tensor& x) {
-  std::vector<int64_t> dims;
-  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
-  return dims;
-}
 
 }  // namespace
 
