@@ -63,24 +63,23 @@ Tensor BatchNormImplBase::forward(const Tensor& x, const Tensor& residual) {
   return residual.defined() ? y + residual : y;
 }
 
+double BatchNormImplBase::begin_gated_join(const Tensor& x, const char* method) {
+  HEED_CHECK(!options.fuse_relu, type_name(), ": ", method,
+             " needs fuse_relu=false (the gates act on batch norm's output before the ReLU)");
+  check_input(x);
+  return track_batch();
+}
+
 Tensor BatchNormImplBase::forward_gate_add_relu(const Tensor& x, const ChannelGateFn& gate,
                                                 const Tensor& residual) {
-  HEED_CHECK(!options.fuse_relu, type_name(),
-             ": forward_gate_add_relu needs fuse_relu=false (the gate acts on batch norm's "
-             "output before the ReLU)");
-  check_input(x);
-  const double factor = track_batch();
+  const double factor = begin_gated_join(x, "forward_gate_add_relu");
   return batch_norm_gate_add_relu(x, gate, residual, running_mean, running_var, weight, bias,
                                   uses_batch_stats(), factor, options.eps);
 }
 
 Tensor BatchNormImplBase::forward_cbam_add_relu(const Tensor& x, const CbamGateFns& gates,
                                                 const Tensor& residual) {
-  HEED_CHECK(!options.fuse_relu, type_name(),
-             ": forward_cbam_add_relu needs fuse_relu=false (the gates act on batch norm's "
-             "output before the ReLU)");
-  check_input(x);
-  const double factor = track_batch();
+  const double factor = begin_gated_join(x, "forward_cbam_add_relu");
   return batch_norm_cbam_add_relu(x, gates, residual, running_mean, running_var, weight, bias,
                                   uses_batch_stats(), factor, options.eps);
 }

@@ -62,6 +62,9 @@ class BatchNormImplBase : public Module {
   // Whether this call normalises with the batch's statistics.
   bool uses_batch_stats() const { return is_training() || !options.track_running_stats; }
   void check_input(const Tensor& x) const;
+  // The checks and running-stat count of the fused gated joins; returns
+  // track_batch()'s momentum factor.
+  double begin_gated_join(const Tensor& x, const char* method);
 };
 
 // Input (B, C) or (B, C, L).

@@ -51,14 +51,7 @@ bool plain_bn(Conv2d& conv, BatchNorm2d& bn) {
 Tensor conv_bn_cbam_add_relu(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
                              const CbamGateFns& gates, const Tensor& residual) {
   if (plain_bn(conv, bn)) return bn->forward_cbam_add_relu(conv(x), gates, residual);
-  Tensor y = conv_bn(conv, bn, x);
-  const int64_t B = y.size(0), C = y.size(1);
-  Tensor pools = global_mean_max_pool2d(y);  // (2B, C, 1, 1)
-  Tensor gc =
-      gates.channel(pools.narrow(0, 0, B).reshape({B, C}), pools.narrow(0, B, B).reshape({B, C}))
-          .reshape({B, C, 1, 1});
-  Tensor gs = gates.spatial(channel_mean_max(y, gc, gates.max_first));
-  return gates_add_relu(y, gc, gs.reshape({B, 1, y.size(2), y.size(3)}), residual);
+  return cbam_gates_add_relu(conv_bn(conv, bn, x), gates, residual);
 }
 
 Tensor conv_bn_gate_add_relu(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,

@@ -49,6 +49,7 @@ using ::heed::batch_norm_cbam_add_relu;
 using ::heed::batch_norm_gate_add_relu;
 using ::heed::batch_norm_relu;
 using ::heed::batch_norm_with_spatial_mean;
+using ::heed::cbam_gates_add_relu;
 using ::heed::dropout;
 using ::heed::layer_norm;
 

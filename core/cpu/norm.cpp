@@ -26,6 +26,11 @@ struct BnGeometry {
   int64_t B, C, S;
 };
 
+// Runs per parallel chunk: about 32k values.
+int64_t run_grain(const BnGeometry& g) {
+  return std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1));
+}
+
 BnGeometry bn_geometry(const Tensor& input) {
   BnGeometry g{input.shape()[0], input.shape()[1], 1};
   for (int64_t d = 2; d < input.dim(); ++d) g.S *= input.shape()[size_t(d)];
@@ -124,36 +129,37 @@ std::vector<double> bn_channel_sums(const BnGeometry& g, RunSums&& run_sums) {
   return total;
 }
 
-// out = (in - mean[c])·scale[c] + shift[c] over every (b, c) run, plus
-// `residual` when given, then ReLU'd when `relu` (as UnaryOp::Relu: NaN stays
-// NaN), parallel over the runs in memory order.
+// out = (in - mean[c])·scale[c] + shift[c] over every (b, c) run r, times
+// gate[r] when given, plus `residual` when given (the gate comes only with
+// it), then ReLU'd when `relu` (as UnaryOp::Relu: NaN stays NaN), parallel
+// over the runs in memory order.
 template <typename T>
 void bn_apply(const BnGeometry& g, const T* in, T* out, const std::vector<T>& mean,
               const std::vector<T>& scale, const std::vector<T>& shift, bool relu,
-              const T* residual) {
-  parallel_for(0, g.B * g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1)),
-               [&](int64_t lo, int64_t hi) {
-                 for (int64_t r = lo; r < hi; ++r) {
-                   const int64_t c = r % g.C;
-                   const T m = mean[size_t(c)], k = scale[size_t(c)], s = shift[size_t(c)];
-                   const T* p = in + r * g.S;
-                   T* q = out + r * g.S;
-                   if (residual) {
-                     const T* a = residual + r * g.S;
-                     for (int64_t i = 0; i < g.S; ++i) {
-                       const T v = ((p[i] - m) * k + s) + a[i];
-                       q[i] = v <= T(0) ? T(0) : v;
-                     }
-                   } else if (relu) {
-                     for (int64_t i = 0; i < g.S; ++i) {
-                       const T v = (p[i] - m) * k + s;
-                       q[i] = v <= T(0) ? T(0) : v;
-                     }
-                   } else {
-                     for (int64_t i = 0; i < g.S; ++i) q[i] = (p[i] - m) * k + s;
-                   }
-                 }
-               });
+              const T* residual, const T* gate = nullptr) {
+  parallel_for(0, g.B * g.C, run_grain(g), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const int64_t c = r % g.C;
+      const T m = mean[size_t(c)], k = scale[size_t(c)], s = shift[size_t(c)];
+      const T* p = in + r * g.S;
+      T* q = out + r * g.S;
+      if (residual) {
+        const T* a = residual + r * g.S;
+        const T gr = gate ? gate[r] : T(1);  // exact when 1
+        for (int64_t i = 0; i < g.S; ++i) {
+          const T v = ((p[i] - m) * k + s) * gr + a[i];
+          q[i] = v <= T(0) ? T(0) : v;
+        }
+      } else if (relu) {
+        for (int64_t i = 0; i < g.S; ++i) {
+          const T v = (p[i] - m) * k + s;
+          q[i] = v <= T(0) ? T(0) : v;
+        }
+      } else {
+        for (int64_t i = 0; i < g.S; ++i) q[i] = (p[i] - m) * k + s;
+      }
+    }
+  });
 }
 
 // The gradient that reaches batch norm's output through a fused ReLU whose
@@ -357,29 +363,28 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
     // Specialised on whether a ReLU mask applies and whether x enters at all
     // (not in eval, so a NaN input does not reach dx through 0·NaN).
     auto dx_pass = [&](auto masked, auto train) {
-      parallel_for(0, g.B * g.C, std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1)),
-                   [&](int64_t lo, int64_t hi) {
-                     for (int64_t r = lo; r < hi; ++r) {
-                       const size_t c = size_t(r % g.C);
-                       // The run's share of the spread gradient, added to each dy.
-                       const T a = spread ? gsm[r] / T(g.S) : T(0);
-                       const T m = mean_t[c], k = k_t[c], dm = dy_mean_t[c] - a, sc = scale_t[c];
-                       const T gr = gated ? gate[r] : T(1);  // exact when 1
-                       const T* p = x + r * g.S;
-                       const T* d = gy + r * g.S;
-                       const T* y = masked ? ry + r * g.S : nullptr;
-                       T* q = gx + r * g.S;
-                       for (int64_t s = 0; s < g.S; ++s) {
-                         T dys = d[s];
-                         if constexpr (masked) dys = through_relu(dys, y[s]);
-                         dys *= gr;
-                         if constexpr (train)
-                           q[s] = (dys - dm - (p[s] - m) * k) * sc;
-                         else
-                           q[s] = (dys + a) * sc;
-                       }
-                     }
-                   });
+      parallel_for(0, g.B * g.C, run_grain(g), [&](int64_t lo, int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r) {
+          const size_t c = size_t(r % g.C);
+          // The run's share of the spread gradient, added to each dy.
+          const T a = spread ? gsm[r] / T(g.S) : T(0);
+          const T m = mean_t[c], k = k_t[c], dm = dy_mean_t[c] - a, sc = scale_t[c];
+          const T gr = gated ? gate[r] : T(1);  // exact when 1
+          const T* p = x + r * g.S;
+          const T* d = gy + r * g.S;
+          const T* y = masked ? ry + r * g.S : nullptr;
+          T* q = gx + r * g.S;
+          for (int64_t s = 0; s < g.S; ++s) {
+            T dys = d[s];
+            if constexpr (masked) dys = through_relu(dys, y[s]);
+            dys *= gr;
+            if constexpr (train)
+              q[s] = (dys - dm - (p[s] - m) * k) * sc;
+            else
+              q[s] = (dys + a) * sc;
+          }
+        }
+      });
     };
     auto with_mask = [&](auto train) {
       if (ry)
@@ -468,15 +473,6 @@ void CpuBackend::batch_norm_spatial_mean_backward(
                            RunMeanGrad{grad_spatial_mean, plane_dev, Tensor(), Tensor(), Tensor()});
 }
 
-namespace {
-
-// Runs per parallel chunk: about 32k values.
-int64_t run_grain(const BnGeometry& g) {
-  return std::max<int64_t>(1, 32768 / std::max<int64_t>(g.S, 1));
-}
-
-}  // namespace
-
 void CpuBackend::batch_norm_gate_add_relu(const Tensor& out, const Tensor& input,
                                           const Tensor& weight, const Tensor& bias,
                                           const Tensor& save_mean, const Tensor& save_invstd,
@@ -488,19 +484,7 @@ void CpuBackend::batch_norm_gate_add_relu(const Tensor& out, const Tensor& input
     const T* gt = gate.data_ptr<T>();       // (B, C)
     T* y = out.data_ptr<T>();               // (B, C, S)
     const BnAffine<T> bn(g.C, weight, bias, save_mean, save_invstd);
-    parallel_for(0, g.B * g.C, run_grain(g), [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) {
-        const size_t c = size_t(r % g.C);
-        const T m = bn.mean[c], k = bn.scale[c], sh = bn.shift[c], gr = gt[r];
-        const T* p = x + r * g.S;
-        const T* a = res + r * g.S;
-        T* q = y + r * g.S;
-        for (int64_t i = 0; i < g.S; ++i) {
-          const T v = ((p[i] - m) * k + sh) * gr + a[i];
-          q[i] = v <= T(0) ? T(0) : v;  // NaN stays NaN, as UnaryOp::Relu
-        }
-      }
-    });
+    bn_apply(g, x, y, bn.mean, bn.scale, bn.shift, /*relu=*/true, res, gt);
   });
 }
 

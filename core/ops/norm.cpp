@@ -192,6 +192,17 @@ struct GateGradStash {
   Tensor grad_masked, gate, run_grad, run_grad_dev;
 };
 
+// A gate function's result: `count` values of x's dtype and device, as `shape`.
+Tensor check_gate(const char* name, const char* which, const Tensor& g, int64_t count,
+                  const Shape& shape, const Tensor& x) {
+  HEED_CHECK(g.defined() && g.numel() == count, name, ": the ", which, " gate function returned ",
+             g.defined() ? "shape " + shape_str(g.shape()) : std::string("an undefined tensor"),
+             " (expected ", count, " values, as ", shape_str(shape), ")");
+  HEED_CHECK(g.dtype() == x.dtype() && g.device() == x.device(), name, ": the ", which, " gate is ",
+             g.dtype(), " on ", g.device(), " but the input is ", x.dtype(), " on ", x.device());
+  return g.reshape(shape);
+}
+
 }  // namespace
 
 // Two nodes: "batch_norm_gate_stats" (x, weight, bias) -> (spatial mean,
@@ -243,13 +254,7 @@ Tensor batch_norm_gate_add_relu(const Tensor& x, const ChannelGateFn& gate, cons
            });
   }
   const Tensor g = gate(spatial_mean);
-  HEED_CHECK(g.defined() && g.numel() == B * C, name, ": the gate function returned ",
-             g.defined() ? "shape " + shape_str(g.shape()) : std::string("an undefined tensor"),
-             " for a spatial mean of shape ", shape_str(spatial_mean.shape()), " (expected ", B * C,
-             " values: (B, C) or (B, C, 1, 1))");
-  HEED_CHECK(g.dtype() == x.dtype() && g.device() == x.device(), name, ": the gate is ", g.dtype(),
-             " on ", g.device(), " but the input is ", x.dtype(), " on ", x.device());
-  const Tensor gate_bc = g.reshape({B, C});
+  const Tensor gate_bc = check_gate(name, "channel", g, B * C, {B, C}, x);
   const Tensor gc = ops::contiguous_data(gate_bc.detach());
   const Tensor rc = ops::contiguous_data(residual.detach());
   be.batch_norm_gate_add_relu(out, xc, wc, bc, save_mean, save_invstd, gc, rc);
@@ -282,33 +287,19 @@ struct CbamStash {
   Tensor grad_descriptor, desc_run_grad, desc_run_grad_dev;
 };
 
-// The unfused path (devices without the fused kernels): y stored, the pools,
-// gates and join as their own ops.
-Tensor composed_cbam(const Tensor& x, const CbamGateFns& gates, const Tensor& residual,
-                     const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                     const Tensor& bias, bool training, double momentum, double eps) {
-  const int64_t B = x.size(0), C = x.size(1);
-  Tensor y = batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps);
+}  // namespace
+
+Tensor cbam_gates_add_relu(const Tensor& y, const CbamGateFns& gates, const Tensor& residual) {
+  HEED_CHECK(y.dim() == 4, "cbam_gates_add_relu: expected a (B, C, H, W) input, got shape ",
+             shape_str(y.shape()));
+  const int64_t B = y.size(0), C = y.size(1);
   Tensor pools = global_mean_max_pool2d(y);  // (2B, C, 1, 1): [means; maxima]
   Tensor gc =
-      gates.channel(pools.narrow(0, 0, B).reshape({B, C}), pools.narrow(0, B, B).reshape({B, C}));
-  gc = gc.reshape({B, C, 1, 1});
+      gates.channel(pools.narrow(0, 0, B).reshape({B, C}), pools.narrow(0, B, B).reshape({B, C}))
+          .reshape({B, C, 1, 1});
   Tensor gs = gates.spatial(channel_mean_max(y, gc, gates.max_first));
-  return gates_add_relu(y, gc, gs.reshape({B, 1, x.size(2), x.size(3)}), residual);
+  return gates_add_relu(y, gc, gs.reshape({B, 1, y.size(2), y.size(3)}), residual);
 }
-
-// A gate function's result: `count` values of x's dtype and device, as `shape`.
-Tensor check_gate(const char* name, const char* which, const Tensor& g, int64_t count,
-                  const Shape& shape, const Tensor& x) {
-  HEED_CHECK(g.defined() && g.numel() == count, name, ": the ", which, " gate function returned ",
-             g.defined() ? "shape " + shape_str(g.shape()) : std::string("an undefined tensor"),
-             " (expected ", count, " values, as ", shape_str(shape), ")");
-  HEED_CHECK(g.dtype() == x.dtype() && g.device() == x.device(), name, ": the ", which, " gate is ",
-             g.dtype(), " on ", g.device(), " but the input is ", x.dtype(), " on ", x.device());
-  return g.reshape(shape);
-}
-
-}  // namespace
 
 // Three nodes, the gates' ops between them: "batch_norm_cbam_stats" (x,
 // weight, bias) -> (mean, max, link1); "batch_norm_cbam_descriptor"
@@ -328,8 +319,9 @@ Tensor batch_norm_cbam_add_relu(const Tensor& x, const CbamGateFns& gates, const
   HEED_CHECK(gates.channel && gates.spatial, name, ": a gate function is empty");
   Backend& be = backend_of(x);
   if (!be.fuses_batch_norm_cbam())
-    return composed_cbam(x, gates, residual, running_mean, running_var, weight, bias, training,
-                         momentum, eps);
+    return cbam_gates_add_relu(
+        batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps), gates,
+        residual);
   const int64_t B = x.size(0), C = x.size(1), S = x.size(2) * x.size(3);
   const TensorOptions opts{x.dtype(), x.device()};
   auto [xc, wc, bc, out, save_mean, save_invstd, rm, rv] =

@@ -257,11 +257,15 @@ struct CbamGateFns {
   std::function<Tensor(const Tensor& descriptor)> spatial;
   bool max_first = false;
 };
+// relu(y · gc · gs + residual) with CBAM's gates on a stored y (B, C, H, W),
+// composed of global_mean_max_pool2d, channel_mean_max and gates_add_relu
+// (no op of its own): the unfused form of batch_norm_cbam_add_relu's tail.
+Tensor cbam_gates_add_relu(const Tensor& y, const CbamGateFns& gates, const Tensor& residual);
 // relu(y · channel_gate · spatial_gate + residual) for y = batch_norm(x, ...)
 // (B, C, H, W): a ResNet block's end with CBAM on its residual branch. On
 // the CPU y is never stored: three passes over x forward (statistics and
-// pools, descriptor, output) and three backward; elsewhere it composes
-// batch_norm, global_mean_max_pool2d, channel_mean_max and gates_add_relu.
+// pools, descriptor, output) and three backward; elsewhere it is
+// cbam_gates_add_relu(batch_norm(x, ...), gates, residual).
 Tensor batch_norm_cbam_add_relu(const Tensor& x, const CbamGateFns& gates, const Tensor& residual,
                                 const Tensor& running_mean, const Tensor& running_var,
                                 const Tensor& weight, const Tensor& bias, bool training,

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "core/heed_core.h"
 
 namespace heed::testing {
@@ -18,6 +20,23 @@ inline std::pair<Tensor, Tensor> twin_leaves(const Tensor& t, DType dt) {
 // Whether a's gradient matches e's to tol, relative to e's gradient's size.
 inline bool grads_close(const Tensor& a, const Tensor& e, double tol) {
   return max(abs(a.grad() - e.grad())).item() <= tol * (1 + max(abs(e.grad())).item());
+}
+
+// A fused op's output `out` against the composed `ref` (float32 to 2e-5,
+// float64 to 1e-12); then, after a backward of both with one random output
+// gradient, each (fused, composed) twin leaf's gradient (float32 to 2e-4,
+// float64 to 1e-10, relative to the gradient's size). Undefined twins skip.
+inline void check_fused_matches_composed(const Tensor& out, const Tensor& ref, DType dt,
+                                         const std::vector<std::pair<Tensor, Tensor>>& twins) {
+  CHECK(max(abs(out - ref)).item() <= (dt == kFloat32 ? 2e-5 : 1e-12));
+  Tensor gout = randn(out.shape()).to(dt);
+  sum(out * gout).backward();
+  sum(ref * gout).backward();
+  const double tol = dt == kFloat32 ? 2e-4 : 1e-10;
+  for (size_t i = 0; i < twins.size(); ++i) {
+    INFO("twin leaf " << i);
+    if (twins[i].first.defined()) CHECK(grads_close(twins[i].first, twins[i].second, tol));
+  }
 }
 
 // The dims of x after (B, C): what a spatial mean averages over.
