@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/cpu/isa.h"
+#include "core/cpu/prefetch.h"
 #include "core/parallel.h"
 
 #if HEED_X86_KERNELS
@@ -137,10 +138,11 @@ void copy_padded(const Problem& pr, const float* in, int64_t n, float* xp) {
   const int64_t rows = std::clamp<int64_t>(std::min(pr.Hi - skip_r, Hp - r0), 0, Hp);
   const int64_t cols = std::clamp<int64_t>(std::min(pr.Wi - skip_c, Wp - c0), 0, Wp);
   for (int64_t c = 0; c < pr.Ci; ++c)
-    for (int64_t i = 0; i < rows; ++i)
-      std::memcpy(xp + (c * Hp + r0 + i) * Wp + c0,
-                  in + ((n * pr.Ci + c) * pr.Hi + skip_r + i) * pr.Wi + skip_c,
-                  size_t(cols) * sizeof(float));
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* src = in + ((n * pr.Ci + c) * pr.Hi + skip_r + i) * pr.Wi + skip_c;
+      prefetch_ahead(src, cols);
+      std::memcpy(xp + (c * Hp + r0 + i) * Wp + c0, src, size_t(cols) * sizeof(float));
+    }
 }
 
 using TileFn = void (*)(int, const float*, int64_t, const int64_t*, int64_t, const float*,
@@ -259,6 +261,7 @@ void weight_grad_images(const Problem& pr, const float* gy, const float* x, int6
     copy_padded(pr, x, n, xp.data());
     for (int64_t o = 0; o < pr.Co; ++o) {
       const float* src = gy + (n * pr.Co + o) * plane;
+      prefetch_ahead(src, plane);
       for (int64_t p = 0; p < plane; ++p) gyt[size_t(p * pr.opad + o)] = src[p];
     }
     for (int64_t o0 = 0; o0 < pr.Co; o0 += 16 * kVectors) {
@@ -364,20 +367,25 @@ void cout_backward_weight(const ConvShape& s, const float* gy, const float* x, f
   // given thread count).
   const int64_t ranges = std::min<int64_t>(get_num_threads(), s.B);
   const int64_t len = s.C * 9 * pr.opad;
-  std::vector<float> sums(size_t(ranges * len), 0.0f);
+  // Reused across calls: a fresh buffer of this size would be mmapped (and
+  // page-faulted) on every call. The workers must not name it (they would
+  // see their own), hence the pointer.
+  thread_local std::vector<float> caller_sums;
+  caller_sums.assign(size_t(ranges * len), 0.0f);
+  float* const sums = caller_sums.data();
   parallel_for(0, ranges, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t range = lo; range < hi; ++range)
       weight_grad_images(pr, gy, x, range * s.B / ranges, (range + 1) * s.B / ranges,
-                         sums.data() + range * len);
+                         sums + range * len);
   });
+  // Range order, one contiguous pass per range; then [c][tap][o] → gw's [o][c][tap].
+  for (int64_t r = 1; r < ranges; ++r) {
+    const float* part = sums + r * len;
+    for (int64_t i = 0; i < len; ++i) sums[i] += part[i];
+  }
   for (int64_t o = 0; o < s.O; ++o)
     for (int64_t c = 0; c < s.C; ++c)
-      for (int64_t k = 0; k < 9; ++k) {
-        float total = 0.0f;
-        for (int64_t r = 0; r < ranges; ++r)
-          total += sums[size_t(r * len + (c * 9 + k) * pr.opad + o)];
-        gw[(o * s.C + c) * 9 + k] = total;
-      }
+      for (int64_t k = 0; k < 9; ++k) gw[(o * s.C + c) * 9 + k] = sums[(c * 9 + k) * pr.opad + o];
 #else
   (void)s, (void)gy, (void)x, (void)gw;
 #endif

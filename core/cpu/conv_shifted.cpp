@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/cpu/conv_kernels.h"
+#include "core/cpu/prefetch.h"
 #include "core/parallel.h"
 
 namespace heed::cpu::conv {
@@ -174,6 +175,7 @@ inline void copy_row(float* dst, const float* src, int64_t n) {
 // Splits one input row into its sw column phases: phase[bw][j] = src[j·sw + bw],
 // zero up to in_w.
 void split_row(const float* src, int64_t W, int64_t sw, float* const* phase, int64_t in_w) {
+  prefetch_ahead(src, W);
   if (sw == 1) {
     copy_row(phase[0], src, W);
     std::fill(phase[0] + W, phase[0] + in_w, 0.0f);
@@ -309,6 +311,7 @@ void load_grad_output(const Layout& l, const float* gy, int64_t M, int64_t OH, i
       for (int64_t r = 0; r < rows; ++r) {
         float* row = d + l.row_start(n, r);
         if (r < OH) {
+          prefetch_ahead(s + r * OW, OW);
           copy_row(row, s + r * OW, OW);
           if (!gaps_zero) std::fill(row + OW, row + l.wq, 0.0f);
         } else if (!gaps_zero) {
