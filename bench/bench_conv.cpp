@@ -75,16 +75,20 @@ double median_seconds(int reps, const std::function<void()>& fn) {
   return g_best ? t.front() : t[t.size() / 2];
 }
 
-// Times C (M×N) = A (M×K) · B (K×N) in row-major.
+// Times C (M×N) = A (M×K) · B (K×N) in row-major: raw OpenBLAS on its own
+// threads, as many as ours (heed holds it to one and splits GEMMs itself).
 double time_sgemm(int reps, int64_t m, int64_t n, int64_t k) {
+  openblas_set_num_threads(get_num_threads());
   Tensor a = rand({m * k}), b = rand({k * n}), c = zeros({m * n});
   const float* pa = a.data_ptr<float>();
   const float* pb = b.data_ptr<float>();
   float* pc = c.data_ptr<float>();
-  return median_seconds(reps, [&] {
+  const double seconds = median_seconds(reps, [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f, pa, int(k),
                 pb, int(n), 0.0f, pc, int(n));
   });
+  openblas_set_num_threads(1);
+  return seconds;
 }
 
 #if HEED_X86_KERNELS

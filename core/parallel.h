@@ -1,5 +1,6 @@
-// One thread pool for every CPU kernel, and the single thread-count knob that
-// also sets OpenBLAS's threads (so the two never oversubscribe the cores).
+// One thread pool for every CPU kernel, GEMMs included: OpenBLAS is held to
+// one thread and called from the pool's threads (core/cpu/gemm.cpp), so two
+// thread pools never fight over the cores.
 #pragma once
 
 #include <cstdint>
@@ -7,8 +8,8 @@
 
 namespace heed {
 
-// Threads used by CPU kernels and OpenBLAS. Defaults to HEED_NUM_THREADS or
-// the number of cores.
+// Threads used by CPU kernels. Defaults to HEED_NUM_THREADS or the number of
+// cores.
 int get_num_threads();
 void set_num_threads(int n);
 
@@ -20,17 +21,5 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn);
 
 bool in_parallel_region();
-
-// The pool's idle workers spin for a short while before they sleep, so that
-// back-to-back kernels start without a wake-up. While a CoresLentScope is
-// alive they sleep at once instead, leaving the cores to another library's
-// threads (OpenBLAS, in gemm.cpp). HEED_SPIN_US sets the spin (default 500 µs).
-class CoresLentScope {
- public:
-  CoresLentScope();
-  ~CoresLentScope();
-  CoresLentScope(const CoresLentScope&) = delete;
-  CoresLentScope& operator=(const CoresLentScope&) = delete;
-};
 
 }  // namespace heed

@@ -3,15 +3,16 @@
 // the core's cache between steps, where the composed ops (matmul, scale,
 // softmax, matmul, and the copies between head layouts) each made a pass
 // over all heads. Our pool splits the heads; float32 products run the
-// small-matrix kernel, float64 ones OpenBLAS held to one thread.
+// small-matrix kernel, float64 ones OpenBLAS (held to one thread, see
+// gemm.cpp).
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <optional>
 #include <type_traits>
 #include <vector>
 
-#include "core/cpu/blas_threads.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/small_gemm_f32.h"
 #include "core/cpu/softmax_f32.h"
@@ -105,8 +106,6 @@ void softmax_backward_rows(T* g, const T* y, int64_t rows, int64_t D) {
 // Calls f(b, h) for every (batch, head), split over the pool.
 template <typename T, typename F>
 void for_each_head(int64_t B, int64_t H, F f) {
-  std::optional<OneBlasThreadScope> one_blas_thread;
-  if constexpr (!std::is_same_v<T, float>) one_blas_thread.emplace();
   parallel_for(0, B * H, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) f(i / H, i % H);
   });

@@ -87,17 +87,13 @@ struct Job {
   }
 };
 
-// Workers sleep on a condition variable between jobs (after a short spin), so
-// an idle pool does not steal cycles from OpenBLAS's threads.
+// Workers sleep on a condition variable between jobs, after a short spin.
 class ThreadPool {
  public:
   explicit ThreadPool(int threads) { resize(threads); }
   ~ThreadPool() { stop_workers(); }
 
   int size() const { return int(workers_.size()) + 1; }
-
-  // While the cores are lent (count > 0), idle workers do not spin.
-  void lend_cores(int delta) { lent_.fetch_add(delta, std::memory_order_relaxed); }
 
   void resize(int threads) {
     stop_workers();
@@ -138,12 +134,8 @@ class ThreadPool {
   void worker_loop() {
     uint64_t seen = generation_.load();
     for (;;) {
-      // Spin through the short gaps between kernels, then sleep; sleep at
-      // once while another library's threads have the cores.
-      spin_while([&] {
-        return generation_.load(std::memory_order_acquire) == seen && !stop_ &&
-               lent_.load(std::memory_order_relaxed) == 0;
-      });
+      // Spin through the short gaps between kernels, then sleep.
+      spin_while([&] { return generation_.load(std::memory_order_acquire) == seen && !stop_; });
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lock(mu_);
@@ -174,7 +166,6 @@ class ThreadPool {
   std::condition_variable cv_work_, cv_done_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
-  std::atomic<int> lent_{0};
   std::shared_ptr<Job> job_;
 };
 
@@ -204,9 +195,8 @@ ThreadPool& pool() {
   // Leaked on purpose: no join at static destruction time.
   static ThreadPool* p = [] {
     warn_if_generic_blas();
-    int n = default_threads();
-    openblas_set_num_threads(n);
-    return new ThreadPool(n);
+    openblas_set_num_threads(1);  // GEMMs are split over our pool (gemm.cpp)
+    return new ThreadPool(default_threads());
   }();
   return *p;
 }
@@ -221,15 +211,6 @@ void set_num_threads(int n) {
   HEED_CHECK(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
   HEED_CHECK(!t_in_parallel, "set_num_threads: cannot be called inside parallel_for");
   pool().resize(n);
-  openblas_set_num_threads(n);
-}
-
-CoresLentScope::CoresLentScope() {
-  pool().lend_cores(+1);
-}
-
-CoresLentScope::~CoresLentScope() {
-  pool().lend_cores(-1);
 }
 
 bool in_parallel_region() {

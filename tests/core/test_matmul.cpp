@@ -4,6 +4,8 @@
 // in test_conv.cpp, which loads tests/fixtures/conv/golden.txt.
 #include <catch2/catch.hpp>
 
+#include <array>
+
 #include "support/gradcheck_cases.h"
 
 using namespace heed;
@@ -147,6 +149,34 @@ TEST_CASE("batched small matmul is right for every thread count", "[matmul]") {
       Tensor got = matmul(a, bt);
       CHECK(got.shape() == want_shape);
       check_close(got.to_vector<double>(), want, dt == kFloat64 ? 1e-12 : 1e-5);
+    }
+  }
+  set_num_threads(threads);
+}
+
+// A large product is split over the pool into blocks of the result's rows
+// (or columns, when it is wider than tall), one single-threaded OpenBLAS call
+// each: every thread count, both split directions and both transposes of
+// each operand must give the naive loop's values.
+TEST_CASE("large matmul split over the pool is right for every thread count", "[matmul]") {
+  const int threads = get_num_threads();
+  for (int t : {1, 2, 3}) {
+    set_num_threads(t);
+    for (DType dt : {kFloat64, kFloat32}) {
+      // (m, k, n): 4.7M and 6M multiply-adds, above the batched-small limit.
+      for (auto [m, k, n] : {std::array<int64_t, 3>{301, 130, 120}, {100, 300, 203}})
+        for (bool ta : {false, true})
+          for (bool tb : {false, true}) {
+            INFO(t << " threads, " << dtype_name(dt) << ", m " << m << " k " << k << " n " << n
+                   << ", trans " << ta << tb);
+            Tensor a = ta ? randn({2, k, m}, dt).transpose(-2, -1) : randn({2, m, k}, dt);
+            Tensor b = tb ? randn({2, n, k}, dt).transpose(-2, -1) : randn({2, k, n}, dt);
+            Shape want_shape;
+            std::vector<double> want = naive_matmul(a, b, want_shape);
+            Tensor got = matmul(a, b);
+            CHECK(got.shape() == want_shape);
+            check_close(got.to_vector<double>(), want, dt == kFloat64 ? 1e-11 : 1e-4);
+          }
     }
   }
   set_num_threads(threads);

@@ -27,17 +27,12 @@ void check_covers_once(int64_t n, int64_t grain) {
 
 }  // namespace
 
-TEST_CASE("parallel_for visits every index once, lent cores or not", "[parallel]") {
+TEST_CASE("parallel_for visits every index once", "[parallel]") {
   const int threads = get_num_threads();
   for (int t : {1, 2, 3}) {
     DYNAMIC_SECTION("threads=" << t) {
       set_num_threads(t);
       for (int rep = 0; rep < 50; ++rep) check_covers_once(1000, 7);
-      {
-        CoresLentScope lent;
-        CoresLentScope nested;
-        check_covers_once(1000, 7);
-      }
       check_covers_once(1, 1);
       check_covers_once(5, 100);  // below the grain: inline
     }
