@@ -17,6 +17,7 @@
 #include "core/cpu/bn_affine.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/norm_runs.h"
+#include "core/cpu/prefetch.h"
 #include "core/parallel.h"
 
 namespace heed::cpu {
@@ -146,17 +147,32 @@ void bn_apply(const BnGeometry& g, const T* in, T* out, const std::vector<T>& me
       if (residual) {
         const T* a = residual + r * g.S;
         const T gr = gate ? gate[r] : T(1);  // exact when 1
-        for (int64_t i = 0; i < g.S; ++i) {
-          const T v = ((p[i] - m) * k + s) * gr + a[i];
-          q[i] = v <= T(0) ? T(0) : v;
-        }
+        for_prefetched_blocks(
+            g.S,
+            [&](int64_t i0, int64_t i1) {
+              for (int64_t i = i0; i < i1; ++i) {
+                const T v = ((p[i] - m) * k + s) * gr + a[i];
+                q[i] = v <= T(0) ? T(0) : v;
+              }
+            },
+            p, a);
       } else if (relu) {
-        for (int64_t i = 0; i < g.S; ++i) {
-          const T v = (p[i] - m) * k + s;
-          q[i] = v <= T(0) ? T(0) : v;
-        }
+        for_prefetched_blocks(
+            g.S,
+            [&](int64_t i0, int64_t i1) {
+              for (int64_t i = i0; i < i1; ++i) {
+                const T v = (p[i] - m) * k + s;
+                q[i] = v <= T(0) ? T(0) : v;
+              }
+            },
+            p);
       } else {
-        for (int64_t i = 0; i < g.S; ++i) q[i] = (p[i] - m) * k + s;
+        for_prefetched_blocks(
+            g.S,
+            [&](int64_t i0, int64_t i1) {
+              for (int64_t i = i0; i < i1; ++i) q[i] = (p[i] - m) * k + s;
+            },
+            p);
       }
     }
   });
@@ -374,15 +390,20 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
           const T* d = gy + r * g.S;
           const T* y = masked ? ry + r * g.S : nullptr;
           T* q = gx + r * g.S;
-          for (int64_t s = 0; s < g.S; ++s) {
-            T dys = d[s];
-            if constexpr (masked) dys = through_relu(dys, y[s]);
-            dys *= gr;
-            if constexpr (train)
-              q[s] = (dys - dm - (p[s] - m) * k) * sc;
-            else
-              q[s] = (dys + a) * sc;
-          }
+          for_prefetched_blocks(
+              g.S,
+              [&](int64_t s0, int64_t s1) {
+                for (int64_t s = s0; s < s1; ++s) {
+                  T dys = d[s];
+                  if constexpr (masked) dys = through_relu(dys, y[s]);
+                  dys *= gr;
+                  if constexpr (train)
+                    q[s] = (dys - dm - (p[s] - m) * k) * sc;
+                  else
+                    q[s] = (dys + a) * sc;
+                }
+              },
+              d, y, train ? p : nullptr);
         }
       });
     };

@@ -1,6 +1,7 @@
 #include "core/cpu/norm_runs.h"
 
 #include "core/cpu/isa.h"
+#include "core/cpu/prefetch.h"
 
 #if HEED_X86_KERNELS
 #include <immintrin.h>
@@ -85,6 +86,7 @@ HEED_TARGET_AVX512 void moments_avx512(const float* x, int64_t n, float shift, d
   const __m512 k = _mm512_set1_ps(shift);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    prefetch_ahead(x + i, 32);
     const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), k);
     const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), k);
     const __m512d a = lo_pd(d0), b = hi_pd(d0), c = lo_pd(d1), e = hi_pd(d1);
@@ -129,6 +131,9 @@ HEED_TARGET_AVX512 void grad_moments_avx512(const float* dy, const float* x, con
   const __m512 m = _mm512_set1_ps(mean);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    prefetch_ahead(dy + i, 32);
+    prefetch_ahead(x + i, 32);
+    if constexpr (Masked) prefetch_ahead(relu_out + i, 32);
     const __m512 g0 = load_dy16<Masked>(dy, relu_out, i);
     const __m512 g1 = load_dy16<Masked>(dy, relu_out, i + 16);
     const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), m);
