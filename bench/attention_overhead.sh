@@ -20,7 +20,7 @@ TORCH_ENV="OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS GOMP_SPINCOUNT
 echo "load before: $(uptime)"
 for r in $(seq 1 "$ROUNDS"); do
   echo "--- round $r"
-  OPENBLAS_NUM_THREADS=$THREADS "$HEED" --threads "$THREADS" --reps "$REPS" --steps "$STEPS"
+  OPENBLAS_NUM_THREADS=1 "$HEED" --threads "$THREADS" --reps "$REPS" --steps "$STEPS"
   env $TORCH_ENV /usr/bin/python3 bench/attention_overhead_torch.py --threads "$THREADS" --reps "$REPS" --steps "$STEPS"
 done
 echo "load after: $(uptime)"

@@ -6,7 +6,8 @@
 #   THREADS="2 1" ROUNDS=2 REPS=3 MODELS="resnet20 vit" MODES=train bench/compare_torch.sh --no-build
 #
 # For each thread count, mode and model it runs, ROUNDS times in turn,
-#   heed          build/heed bench --line (its own process)
+#   heed          OPENBLAS_NUM_THREADS=1 build/heed bench --line (its own process;
+#                 heed holds OpenBLAS to one thread and splits GEMMs over its pool)
 #   torch         OMP_NUM_THREADS=T OPENBLAS_NUM_THREADS=T bench/torch/bench_torch.py --line
 #   torch-tuned   the same + GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:
 #                 glibc.malloc.trim_threshold=4294967296 GOMP_SPINCOUNT=10000
@@ -76,7 +77,7 @@ for t in $THREADS; do
       for r in $(seq 1 "$ROUNDS"); do
         echo "  threads $t $mode $m round $r/$ROUNDS" >&2
         # shellcheck disable=SC2046  # heed_args is meant to split
-        env OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" "$HEED" bench $(heed_args "$m") \
+        env OPENBLAS_NUM_THREADS=1 "$HEED" bench $(heed_args "$m") \
           --mode "$mode" --threads "$t" --batch-size 128 --warmup "$WARMUP" --reps "$REPS" \
           ${STEPS:+--steps "$STEPS"} --line | sed "s/^heed model=[^ ]*/heed model=$m/" >>"$RAW"
         for e in default tuned; do

@@ -49,8 +49,8 @@ void check_model_and_attention(const std::string& model, const std::string& atte
 }
 
 // --threads 0: HEED_NUM_THREADS when set, else the cores the machine has
-// free now (cores minus the 1-minute load average, at least 1). heed's and
-// OpenBLAS's threads wait on each other, so on a busy machine fewer threads
+// free now (cores minus the 1-minute load average, at least 1). heed's
+// threads wait on each other, so on a busy machine fewer threads
 // than cores run much faster (measured: SE-ResNet-20 trains 2.2x faster on
 // 1 thread than on 2 of 2 cores while another job uses one core).
 void choose_threads(int64_t threads, std::FILE* log) {

@@ -12,7 +12,7 @@
 // - large images: the same GEMM split per image (N = P, already large), which
 //   reads and writes (B, O, OH, OW) directly, with no scatter/gather pass.
 // im2col, col2im and scatter/gather run in parallel_for; the GEMMs run outside
-// any parallel region (OpenBLAS threads them itself). 1×1 stride-1 convs on
+// any parallel region (gemm.cpp splits them over the pool). 1×1 stride-1 convs on
 // large images skip im2col: the input is already the GEMM's operand.
 //
 // Glossary: B batch, C input channels, O output channels, G groups, Cg = C/G,

@@ -1,8 +1,8 @@
-// GEMMs through OpenBLAS, never called inside one of our parallel_for
-// regions, and always on our own pool with OpenBLAS held to one thread (set
-// once in parallel.cpp):
+// GEMMs through OpenBLAS held to one thread (set once in parallel.cpp), split
+// over our own pool (so never asked for inside a parallel_for, where the
+// split would run inline on one thread):
 // - a batch of small products (attention heads: 65×64 · 64×65) is split over
-//   the pool by product;
+//   the pool by product (a single small one runs in the calling thread);
 // - a large product (a linear layer over every token of a batch) is split
 //   into blocks of C's rows, or of its columns when C is wide, one
 //   single-threaded OpenBLAS call per block.
@@ -34,7 +34,8 @@ void scale_c(const GemmArgs& g) {
   }
 }
 
-// Products below this many multiply-adds are batched over our pool.
+// Products from this many multiply-adds on are split into blocks; smaller
+// ones run whole, a batch of them split over the pool by product.
 constexpr double kSmallProductMacs = double(1 << 22);
 
 // C (m × n) of product i, or the block of it from row r0 / column c0.
@@ -58,26 +59,29 @@ void gemm_block(const GemmArgs& g, int64_t i, const Block& blk) {
                 int(g.ldb), g.beta, c, int(g.ldc));
 }
 
-// Rows (or columns) per block of a split product: enough for OpenBLAS's
-// packing to pay off.
-constexpr int64_t kMinBlockExtent = 64;
+// The split's grain: a product is cut into at most extent / 64 blocks of
+// rows (or columns), so that OpenBLAS's packing still pays off per block.
+constexpr int64_t kBlockGrain = 64;
 
 template <typename T>
 void gemm_batch(const GemmArgs& g) {
-  const int threads = get_num_threads();
   const double macs = double(g.m) * double(g.n) * double(g.k);
-  if (g.batch == 1 || threads == 1 || macs >= kSmallProductMacs) {
+  const Block whole{0, 0, g.m, g.n};
+  if (macs >= kSmallProductMacs) {
     const bool by_rows = g.m >= g.n;
     const int64_t extent = by_rows ? g.m : g.n;
     for (int64_t i = 0; i < g.batch; ++i)
-      parallel_for(0, extent, kMinBlockExtent, [&](int64_t lo, int64_t hi) {
-        const Block blk = by_rows ? Block{lo, 0, hi - lo, g.n} : Block{0, lo, g.m, hi - lo};
-        gemm_block<T>(g, i, blk);
+      parallel_for(0, extent, kBlockGrain, [&](int64_t lo, int64_t hi) {
+        gemm_block<T>(g, i, by_rows ? Block{lo, 0, hi - lo, g.n} : Block{0, lo, g.m, hi - lo});
       });
     return;
   }
+  if (g.batch == 1 || get_num_threads() == 1) {  // small: not worth waking the pool
+    for (int64_t i = 0; i < g.batch; ++i) gemm_block<T>(g, i, whole);
+    return;
+  }
   parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) gemm_block<T>(g, i, Block{0, 0, g.m, g.n});
+    for (int64_t i = lo; i < hi; ++i) gemm_block<T>(g, i, whole);
   });
 }
 
@@ -85,8 +89,7 @@ void gemm_batch(const GemmArgs& g) {
 
 void CpuBackend::gemm(const GemmArgs& g) {
   HEED_CHECK(!in_parallel_region(),
-             "gemm: called inside parallel_for (OpenBLAS must not be "
-             "called from our own parallel region)");
+             "gemm: called inside parallel_for (it splits the product over the pool itself)");
   HEED_CHECK(g.dtype == kFloat32 || g.dtype == kFloat64, "gemm: expected float32 or float64, got ",
              g.dtype);
   HEED_CHECK(g.m >= 0 && g.n >= 0 && g.k >= 0 && g.m <= INT_MAX && g.n <= INT_MAX &&

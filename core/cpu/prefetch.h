@@ -15,12 +15,14 @@ namespace heed::cpu {
 constexpr int64_t kPrefetchAheadBytes = 4096;
 
 // Prefetches the n elements kPrefetchAheadBytes past src, a cache line at a
-// time (prefetches never fault: reading past the end of a tensor is fine,
-// but src itself must point into one).
+// time. Prefetches never fault, so the addresses may lie past the end of the
+// tensor; they are formed as integers, since a pointer that far out of its
+// array would be undefined behaviour.
 template <typename T>
 inline void prefetch_ahead(const T* src, int64_t n) {
-  const char* p = reinterpret_cast<const char*>(src) + kPrefetchAheadBytes;
-  for (int64_t b = 0; b < n * int64_t(sizeof(T)); b += 64) __builtin_prefetch(p + b);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(src) + uintptr_t(kPrefetchAheadBytes);
+  for (int64_t b = 0; b < n * int64_t(sizeof(T)); b += 64)
+    __builtin_prefetch(reinterpret_cast<const void*>(p + uintptr_t(b)));
 }
 
 // body(i0, i1) over [0, n) in blocks of kBlock elements, each block's part of

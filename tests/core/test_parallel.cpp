@@ -1,5 +1,5 @@
 // The thread pool: parallel_for covers its range once, whatever the thread
-// count, spin or lent cores; exceptions come back to the caller; nesting runs
+// count; exceptions come back to the caller; nesting runs
 // inline.
 #include <catch2/catch.hpp>
 
