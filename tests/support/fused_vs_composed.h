@@ -12,9 +12,11 @@
 
 namespace heed::testing {
 
-// Two independent leaves holding t in dtype dt, both requiring grad.
+// Two independent leaves holding t in dtype dt, both requiring grad; t itself
+// is left as it was. (to() returns t itself when it already has dtype dt, so
+// each twin is a detached copy.)
 inline std::pair<Tensor, Tensor> twin_leaves(const Tensor& t, DType dt) {
-  return {t.to(dt).requires_grad_(), t.to(dt).requires_grad_()};
+  return {t.detach().to(dt).clone().requires_grad_(), t.detach().to(dt).clone().requires_grad_()};
 }
 
 // Whether a's gradient matches e's to tol, relative to e's gradient's size.
