@@ -185,6 +185,17 @@ T through_relu(T dy, T y) {
   return y > T(0) ? dy : T(0);
 }
 
+// out[0, n) = through_relu(dy, y) over a run.
+template <typename T>
+void write_through_relu(const T* dy, const T* y, int64_t n, T* out) {
+  for_prefetched_blocks(
+      n,
+      [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) out[i] = through_relu(dy[i], y[i]);
+      },
+      dy, y);
+}
+
 // What batch_norm_forward writes besides the output and saved statistics:
 // for batch_norm_spatial_mean, per (b, c) run, the output's mean and the
 // input's mean minus the channel's (both (B, C); undefined when not wanted).
@@ -316,7 +327,8 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
                               const Tensor& grad_bias, const Tensor& grad_out, const Tensor& input,
                               const Tensor& weight, const Tensor& save_mean,
                               const Tensor& save_invstd, bool training, const Tensor& relu_out,
-                              const RunMeanGrad& run_grad = {}) {
+                              const RunMeanGrad& run_grad = {},
+                              const Tensor& masked_out = Tensor()) {
   const BnGeometry g = bn_geometry(input);
   const int64_t N = g.B * g.S;
   dispatch_floating(input.dtype(), "batch_norm_backward", [&]<typename T>() {
@@ -328,6 +340,9 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
     const T* mean_in = save_mean.data_ptr<T>();
     const T* invstd_in = save_invstd.data_ptr<T>();
     const T* ry = relu_out.defined() ? relu_out.data_ptr<T>() : nullptr;  // (B, C, S)
+    // (B, C, S): when defined, grad_out through the ReLU mask is written here
+    // (the residual's gradient) by the sums pass, then read by the dx pass.
+    T* gm = masked_out.defined() ? masked_out.data_ptr<T>() : nullptr;
     const bool spread = run_grad.grad_spatial_mean.defined();
     const T* gsm = spread ? run_grad.grad_spatial_mean.data_ptr<T>() : nullptr;  // (B, C)
     const T* dev = spread ? run_grad.plane_dev.data_ptr<T>() : nullptr;          // (B, C)
@@ -347,9 +362,21 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
       }
     } else if (gw || gb || (gx && training)) {
       sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* p) {
-        grad_moments(gy + offset, x + offset, ry ? ry + offset : nullptr, g.S, mean_in[c], s, p);
+        if (!gm)
+          return grad_moments(gy + offset, x + offset, ry ? ry + offset : nullptr, g.S, mean_in[c],
+                              s, p);
+        // The run's masked gradient, written and then summed while in L1.
+        write_through_relu(gy + offset, ry + offset, g.S, gm + offset);
+        grad_moments(gm + offset, x + offset, static_cast<const T*>(nullptr), g.S, mean_in[c], s,
+                     p);
+      });
+    } else if (gm) {
+      parallel_for(0, g.B * g.C, run_grain(g), [&](int64_t lo, int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r)
+          write_through_relu(gy + r * g.S, ry + r * g.S, g.S, gm + r * g.S);
       });
     }
+    if (gm) gy = gm, ry = nullptr;  // the dx pass reads the masked gradient
     // The spread gradient gsm/S adds gsm to Σ dy over its run, and gsm·dev to
     // Σ dy·(x - mean), since Σ (x - mean) over the run is S·dev.
     if (spread)
@@ -454,14 +481,11 @@ void CpuBackend::batch_norm_relu_backward(const Tensor& grad_input, const Tensor
                                           const Tensor& input, const Tensor& weight,
                                           const Tensor& save_mean, const Tensor& save_invstd,
                                           bool training) {
-  if (!grad_residual.defined())  // the mask applied inside both passes
-    return batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_out, input, weight,
-                                    save_mean, save_invstd, training, output);
-  // The residual's gradient is the masked one: written once, then read as
-  // batch norm's grad_out.
-  batch_norm_backward_impl(grad_input, grad_weight, grad_bias,
-                           grad_through_relu(grad_out, output, grad_residual), input, weight,
-                           save_mean, save_invstd, training, Tensor());
+  // Without a residual the mask is applied inside both passes; with one, the
+  // residual's gradient is the masked one, written by the sums pass (which
+  // reads grad_out and the output once for both) and read by the dx pass.
+  batch_norm_backward_impl(grad_input, grad_weight, grad_bias, grad_out, input, weight, save_mean,
+                           save_invstd, training, output, {}, grad_residual);
 }
 
 void CpuBackend::batch_norm_spatial_mean(const Tensor& out, const Tensor& spatial_mean,

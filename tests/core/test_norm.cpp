@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "support/fixtures.h"
+#include "support/fused_vs_composed.h"
 #include "support/gradcheck_cases.h"
+#include "support/isa_sweep.h"
 
 using namespace heed;
 using namespace heed::testing;
@@ -190,6 +192,40 @@ TEST_CASE("batch_norm_relu matches relu(batch_norm) composed (float64)", "[norm]
     y.sum().backward();
     CHECK(leaf.grad().data_ptr<double>()[0] == 0);
   }
+}
+
+// The residual's gradient (the masked one) is written by the pass that sums
+// it for batch norm, and read back by the input-gradient pass; in eval mode
+// without affine gradients no sums are needed and a mask pass writes it.
+TEST_CASE("batch_norm_add_relu backward matches the composed ops under every ISA (float32)",
+          "[norm]") {
+  Generator gen(21);
+  const Tensor x0 = randn({6, 5, 9, 7}, kFloat32, &gen) * 2.0 + 1.0;
+  const Tensor r0 = randn({6, 5, 9, 7}, kFloat32, &gen);
+  const Tensor w = rand({5}, kFloat32, &gen) * 2.0 - 0.5, b = randn({5}, kFloat32, &gen);
+  const Tensor rm = randn({5}, kFloat32, &gen), rv = rand({5}, kFloat32, &gen) + 0.5;
+  for (bool training : {true, false})
+    for (bool affine_grads : {true, false}) {
+      INFO("training " << training << ", affine grads " << affine_grads);
+      for_each_isa_and_thread_count([&] {
+        auto [x, xr] = twin_leaves(x0, kFloat32);
+        auto [r, rr] = twin_leaves(r0, kFloat32);
+        std::pair<Tensor, Tensor> wt{w.clone(), w.clone()}, bt{b.clone(), b.clone()};
+        if (affine_grads) {
+          wt = twin_leaves(w, kFloat32);
+          bt = twin_leaves(b, kFloat32);
+        }
+        Tensor out =
+            batch_norm_add_relu(x, r, rm.clone(), rv.clone(), wt.first, bt.first, training);
+        Tensor ref =
+            relu(batch_norm(xr, rm.clone(), rv.clone(), wt.second, bt.second, training) + rr);
+        check_fused_matches_composed(out, ref, kFloat32,
+                                     {{x, xr},
+                                      {r, rr},
+                                      affine_grads ? wt : std::pair<Tensor, Tensor>{},
+                                      affine_grads ? bt : std::pair<Tensor, Tensor>{}});
+      });
+    }
 }
 
 TEST_CASE("layer_norm fused kernels match the composed reference (float64)", "[norm]") {
