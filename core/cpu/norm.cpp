@@ -196,6 +196,15 @@ void write_through_relu(const T* dy, const T* y, int64_t n, T* out) {
       dy, y);
 }
 
+// A run's masked gradient gm = through_relu(dy, y), written, then its sums
+// Σ gm and Σ gm·(x - mean) added to s and p while it is still in L1.
+template <typename T>
+void write_masked_grad_moments(const T* dy, const T* y, const T* x, int64_t n, T mean, T* gm,
+                               double* s, double* p) {
+  write_through_relu(dy, y, n, gm);
+  grad_moments(gm, x, static_cast<const T*>(nullptr), n, mean, s, p);
+}
+
 // What batch_norm_forward writes besides the output and saved statistics:
 // for batch_norm_spatial_mean, per (b, c) run, the output's mean and the
 // input's mean minus the channel's (both (B, C); undefined when not wanted).
@@ -365,10 +374,8 @@ void batch_norm_backward_impl(const Tensor& grad_input, const Tensor& grad_weigh
         if (!gm)
           return grad_moments(gy + offset, x + offset, ry ? ry + offset : nullptr, g.S, mean_in[c],
                               s, p);
-        // The run's masked gradient, written and then summed while in L1.
-        write_through_relu(gy + offset, ry + offset, g.S, gm + offset);
-        grad_moments(gm + offset, x + offset, static_cast<const T*>(nullptr), g.S, mean_in[c], s,
-                     p);
+        write_masked_grad_moments(gy + offset, ry + offset, x + offset, g.S, mean_in[c],
+                                  gm + offset, s, p);
       });
     } else if (gm) {
       parallel_for(0, g.B * g.C, run_grain(g), [&](int64_t lo, int64_t hi) {
@@ -550,14 +557,9 @@ void CpuBackend::batch_norm_gate_add_relu_backward_gate(
     parallel_for(0, g.B * g.C, run_grain(g), [&](int64_t lo, int64_t hi) {
       for (int64_t r = lo; r < hi; ++r) {
         const size_t c = size_t(r % g.C);
-        T* q = gm + r * g.S;
-        const T* d = dy + r * g.S;
-        const T* y = o + r * g.S;
-        for (int64_t i = 0; i < g.S; ++i) q[i] = through_relu(d[i], y[i]);
-        // The run is still in L1: its two sums read it back.
         double sum = 0, sum_dev = 0;
-        grad_moments(q, x + r * g.S, static_cast<const T*>(nullptr), g.S, bn.mean[c], &sum,
-                     &sum_dev);
+        write_masked_grad_moments(dy + r * g.S, o + r * g.S, x + r * g.S, g.S, bn.mean[c],
+                                  gm + r * g.S, &sum, &sum_dev);
         rg[r] = T(sum);
         rgd[r] = T(sum_dev);
         // Σ gm·y = scale·Σ gm·(x - mean) + shift·Σ gm.
