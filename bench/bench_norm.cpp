@@ -92,6 +92,49 @@ void bench_layer_norm(Backend& be) {
          [&] { be.layer_norm_backward(gx, gw, gb, gy, x, w, mean, rstd, 192); });
 }
 
+// The end of a ResNet block: batch norm + residual + ReLU, plain and with
+// CBAM (statistics, descriptor and output passes forward; output,
+// descriptor and batch-norm passes backward), the CBAM gates random.
+void bench_block_end(Backend& be) {
+  const Shape shapes[] = {{128, 16, 32, 32}, {128, 32, 16, 16}, {128, 64, 8, 8}};
+  for (const Shape& s : shapes) {
+    const int64_t B = s[0], C = s[1], S = s[2] * s[3];
+    Tensor x = randn(s) * 2.0 + 0.5, res = randn(s), gy = randn(s), y = empty(s), gx = empty(s);
+    Tensor gres = empty(s);
+    Tensor w = rand({C}) + 0.5, b = randn({C}), rm = zeros({C}), rv = ones({C});
+    Tensor mean = empty({C}), invstd = empty({C}), gw = empty({C}), gb = empty({C});
+    const double bytes = double(x.numel()) * 4;
+    report("bn_add_relu_fwd", s, 3 * bytes,
+           [&] { be.batch_norm_relu(y, mean, invstd, x, w, b, res, rm, rv, true, 0.1, 1e-5); });
+    report("bn_add_relu_bwd", s, 5 * bytes,
+           [&] { be.batch_norm_relu_backward(gx, gw, gb, gres, gy, y, x, w, mean, invstd, true); });
+    BnCbamState st;
+    st.input = x, st.weight = w, st.bias = b, st.save_mean = mean, st.save_invstd = invstd;
+    st.plane_dev = empty({B, C});
+    st.max_pos = empty({B, C}, kInt64);
+    st.max_dev = empty({B, C});
+    st.descriptor_argmax = empty({B, S}, kInt64);
+    st.channel_gate = rand({B, C});
+    st.spatial_gate = rand({B, S});
+    Tensor smean = empty({B, C}), smax = empty({B, C}), desc = empty({B, 2, s[2], s[3]});
+    report("cbam_stats_fwd", s, bytes,
+           [&] { be.batch_norm_cbam_stats(st, smean, smax, rm, rv, true, 0.1, 1e-5); });
+    report("cbam_descriptor_fwd", s, bytes, [&] { be.batch_norm_cbam_descriptor(st, desc); });
+    report("cbam_out_fwd", s, 3 * bytes, [&] { be.batch_norm_cbam_add_relu(st, y, res); });
+    Tensor gm = empty(s), ggc = empty({B, C}), ggs = empty({B, S}), org = empty({B, C}),
+           orgd = empty({B, C}), drg = empty({B, C}), drgd = empty({B, C}),
+           gdesc = randn(desc.shape()), gmean = randn({B, C}), gmax = randn({B, C});
+    report("cbam_out_bwd", s, 4 * bytes,
+           [&] { be.batch_norm_cbam_add_relu_backward(st, gm, ggc, ggs, org, orgd, gy, y); });
+    report("cbam_descriptor_bwd", s, bytes,
+           [&] { be.batch_norm_cbam_descriptor_backward(st, ggc, drg, drgd, gdesc); });
+    report("cbam_bn_bwd", s, 3 * bytes, [&] {
+      be.batch_norm_cbam_backward(st, gx, gw, gb, gm, org, orgd, gdesc, drg, drgd, gmean, gmax,
+                                  true);
+    });
+  }
+}
+
 void bench_pool(Backend& be) {
   {  // ResNet-20's head: global average pooling of the last stage
     const Shape s{128, 64, 8, 8}, so{128, 64, 1, 1};
@@ -168,6 +211,7 @@ int main(int argc, char** argv) {
               cpu::isa_name(cpu::cpu_isa()), g_cpu_clock ? "thread CPU" : "wall", g_reps);
   Backend& be = backend(kCPU);
   bench_batch_norm(be);
+  bench_block_end(be);
   bench_layer_norm(be);
   bench_pool(be);
   bench_optim(be);

@@ -128,6 +128,7 @@ struct BnCbamState {
   Tensor save_mean, save_invstd;  // (C)
   Tensor plane_dev;               // (B, C): mean of the (b, c) run of x minus the channel mean
   Tensor max_pos;                 // (B, C) int64: where y's run has its max (first; NaN wins)
+  Tensor max_dev;                 // (B, C): x there minus the channel mean
   Tensor channel_gate;            // (B, C)
   Tensor spatial_gate;            // (B, H·W)
   Tensor descriptor_argmax;       // (B, H·W) int64: the channel of each pixel's max of y · gate
@@ -324,7 +325,7 @@ class Backend {
   // where y and u are never stored: each pass recomputes them from x. CPU
   // only (fuses_batch_norm_cbam()); the op composes the unfused ops elsewhere.
   virtual bool fuses_batch_norm_cbam() const { return false; }
-  // Statistics pass: writes st.save_mean, save_invstd, plane_dev, max_pos and
+  // Statistics pass: writes st.save_mean, save_invstd, plane_dev, max_pos, max_dev and
   // y's run means and maxima (B, C); running stats as batch_norm.
   virtual void batch_norm_cbam_stats(const BnCbamState& st, const Tensor& spatial_mean,
                                      const Tensor& spatial_max, const Tensor& running_mean,

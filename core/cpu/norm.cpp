@@ -209,10 +209,11 @@ void write_masked_grad_moments(const T* dy, const T* y, const T* x, int64_t n, T
 // for batch_norm_spatial_mean, per (b, c) run, the output's mean and the
 // input's mean minus the channel's (both (B, C); undefined when not wanted).
 // For batch_norm_cbam_stats also the output's max per run and where it is
-// (spatial_max (B, C), max_pos (B, C) int64).
+// (spatial_max (B, C), max_pos (B, C) int64) and x there minus the channel
+// mean (max_dev (B, C)).
 struct RunMeans {
   Tensor spatial_mean, plane_dev;
-  Tensor spatial_max, max_pos;
+  Tensor spatial_max, max_pos, max_dev;
 };
 
 // Where y's run has its max, y being x's run mapped by a scale of the
@@ -252,7 +253,10 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
     // formed on their own, then added to the channel's (as the kernels do).
     std::vector<double> run_sum(want_runs ? size_t(g.B * g.C) : 0);
     const bool want_max = run_means.max_pos.defined();
+    // Where each run's max is and x's value there, read while the run is in
+    // cache (a later gather would miss on every run).
     std::vector<int64_t> max_at(want_max ? size_t(g.B * g.C) : 0);
+    std::vector<T> x_at_max(want_max ? size_t(g.B * g.C) : 0);
     std::vector<double> sums;
     if (training || want_runs)
       sums = bn_channel_sums(g, [&](int64_t offset, int64_t c, double* s, double* q) {
@@ -262,9 +266,11 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
         *s += rs;
         *q += rq;
         run_sum[size_t(offset / std::max<int64_t>(g.S, 1))] = rs;
-        if (want_max)
-          max_at[size_t(offset / std::max<int64_t>(g.S, 1))] =
-              run_max_position(x + offset, g.S, w.get(c, T(1)), rs);
+        if (want_max) {
+          const size_t r = size_t(offset / std::max<int64_t>(g.S, 1));
+          max_at[r] = run_max_position(x + offset, g.S, w.get(c, T(1)), rs);
+          x_at_max[r] = x[offset + max_at[r]];
+        }
       });
     std::vector<T> mean_t(size_t(g.C)), scale_t(size_t(g.C)), shift_t(size_t(g.C));
     for (int64_t c = 0; c < g.C; ++c) {
@@ -300,22 +306,30 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
     // no pass over the output: mean(y) = (mean(x) - mean)·scale + shift.
     T* dev = run_means.plane_dev.data_ptr<T>();    // (B, C)
     T* sm = run_means.spatial_mean.data_ptr<T>();  // (B, C)
-    for (int64_t r = 0; r < g.B * g.C; ++r) {
-      const size_t c = size_t(r % g.C);
-      const double d =
-          double(shift_of(int64_t(c))) + run_sum[size_t(r)] / double(g.S) - double(mean_t[c]);
-      dev[r] = T(d);
-      sm[r] = T(d * double(scale_t[c]) + double(shift_t[c]));
-    }
+    // Loops over (b, c), not r = b·C + c: an r % C per run costs more than
+    // its arithmetic when the runs are short.
+    std::vector<double> run_base(size_t(g.C));  // shift - mean, per channel
+    for (int64_t c = 0; c < g.C; ++c)
+      run_base[size_t(c)] = double(shift_of(c)) - double(mean_t[size_t(c)]);
+    for (int64_t b = 0, r = 0; b < g.B; ++b)
+      for (int64_t c = 0; c < g.C; ++c, ++r) {
+        const size_t ci = size_t(c);
+        const double d = run_base[ci] + run_sum[size_t(r)] / double(g.S);
+        dev[r] = T(d);
+        sm[r] = T(d * double(scale_t[ci]) + double(shift_t[ci]));
+      }
     if (!want_max) return;
     // y is a monotone map of x per channel (run_max_position).
     T* smax = run_means.spatial_max.data_ptr<T>();         // (B, C)
     int64_t* pos = run_means.max_pos.data_ptr<int64_t>();  // (B, C)
-    for (int64_t r = 0; r < g.B * g.C; ++r) {
-      const size_t c = size_t(r % g.C);
-      pos[r] = max_at[size_t(r)];
-      smax[r] = (x[r * g.S + pos[r]] - mean_t[c]) * scale_t[c] + shift_t[c];
-    }
+    T* max_dev = run_means.max_dev.data_ptr<T>();          // (B, C)
+    for (int64_t b = 0, r = 0; b < g.B; ++b)
+      for (int64_t c = 0; c < g.C; ++c, ++r) {
+        const size_t ci = size_t(c);
+        pos[r] = max_at[size_t(r)];
+        max_dev[r] = x_at_max[size_t(r)] - mean_t[ci];
+        smax[r] = max_dev[r] * scale_t[ci] + shift_t[ci];
+      }
   });
 }
 
@@ -503,7 +517,7 @@ void CpuBackend::batch_norm_spatial_mean(const Tensor& out, const Tensor& spatia
                                          bool training, double momentum, double eps) {
   batch_norm_forward(out, save_mean, save_invstd, input, weight, bias, running_mean, running_var,
                      training, momentum, eps, /*relu=*/false, Tensor(),
-                     RunMeans{spatial_mean, plane_dev, Tensor(), Tensor()});
+                     RunMeans{spatial_mean, plane_dev, Tensor(), Tensor(), Tensor()});
 }
 
 void CpuBackend::batch_norm_cbam_stats(const BnCbamState& st, const Tensor& spatial_mean,
@@ -512,7 +526,7 @@ void CpuBackend::batch_norm_cbam_stats(const BnCbamState& st, const Tensor& spat
                                        double eps) {
   batch_norm_forward(Tensor(), st.save_mean, st.save_invstd, st.input, st.weight, st.bias,
                      running_mean, running_var, training, momentum, eps, /*relu=*/false, Tensor(),
-                     RunMeans{spatial_mean, st.plane_dev, spatial_max, st.max_pos});
+                     RunMeans{spatial_mean, st.plane_dev, spatial_max, st.max_pos, st.max_dev});
 }
 
 void CpuBackend::batch_norm_spatial_mean_backward(

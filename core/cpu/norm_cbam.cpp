@@ -17,6 +17,7 @@
 
 #include "core/cpu/bn_affine.h"
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/isa.h"
 #include "core/cpu/norm_runs.h"
 #include "core/parallel.h"
 
@@ -139,8 +140,10 @@ void CpuBackend::batch_norm_cbam_add_relu_backward(const BnCbamState& st, const 
     T* rg = run_grad.data_ptr<T>();            // (B, C)
     T* rgd = run_grad_dev.data_ptr<T>();       // (B, C)
     const BnAffine<T> bn(g.C, st.weight, st.bias, st.save_mean, st.save_invstd);
+    // float under AVX-512: one fused pass per run (norm_runs.h); else three loops.
+    const bool avx512 = std::is_same_v<T, float> && cpu_isa() == Isa::Avx512;
     parallel_for(0, g.B, g.grain(), [&](int64_t lo, int64_t hi) {
-      std::vector<T> scaled(size_t(g.S));  // gm · gs of one run
+      std::vector<T> scaled(avx512 ? 0 : size_t(g.S));  // gm · gs of one run
       for (int64_t b = lo; b < hi; ++b) {
         const T* sg = gs + b * g.S;
         T* dsg = ggs + b * g.S;
@@ -153,18 +156,23 @@ void CpuBackend::batch_norm_cbam_add_relu_backward(const BnCbamState& st, const 
           const T* d = dy + r * g.S;
           const T* y = o + r * g.S;
           T* q = gm + r * g.S;
-          T* sc = scaled.data();
-          for (int64_t s = 0; s < g.S; ++s) {
-            const T v = y[s] > T(0) ? d[s] : T(0);
-            q[s] = v;
-            sc[s] = v * sg[s];
-          }
-          for (int64_t s = 0; s < g.S; ++s) dsg[s] += q[s] * (((p[s] - m) * k + sh) * gate);
-          // Σ gm·gs and Σ gm·gs·(x - m), the run still in L1; the channel
-          // gate's share Σ gm·gs·y follows from them.
+          // Σ gm·gs and Σ gm·gs·(x - m); the channel gate's share Σ gm·gs·y
+          // follows from them.
           double sum = 0, sum_dev = 0;
-          add_grad_moments(scaled.data(), p, static_cast<const T*>(nullptr), g.S, m, &sum,
-                           &sum_dev);
+          if (avx512) {
+            if constexpr (std::is_same_v<T, float>)
+              cbam_out_grad_run_avx512({d, y, p, sg, g.S, m, k, sh, gate, q, dsg}, &sum, &sum_dev);
+          } else {
+            T* sc = scaled.data();
+            for (int64_t s = 0; s < g.S; ++s) {
+              const T v = y[s] > T(0) ? d[s] : T(0);
+              q[s] = v;
+              sc[s] = v * sg[s];
+            }
+            for (int64_t s = 0; s < g.S; ++s) dsg[s] += q[s] * (((p[s] - m) * k + sh) * gate);
+            // The run still in L1.
+            add_grad_moments(sc, p, static_cast<const T*>(nullptr), g.S, m, &sum, &sum_dev);
+          }
           rg[r] = T(sum);
           rgd[r] = T(sum_dev);
           ggc[r] = T(double(k) * sum_dev + double(sh) * sum);
@@ -235,6 +243,7 @@ void CpuBackend::batch_norm_cbam_backward(
     const T* gs = st.spatial_gate.data_ptr<T>();
     const int64_t* arg = st.descriptor_argmax.data_ptr<int64_t>();
     const int64_t* pos = st.max_pos.data_ptr<int64_t>();
+    const T* max_dev = st.max_dev.data_ptr<T>();
     const T* dev = st.plane_dev.data_ptr<T>();
     const T* invstd = st.save_invstd.data_ptr<T>();
     const T* gm = grad_masked.data_ptr<T>();
@@ -250,13 +259,14 @@ void CpuBackend::batch_norm_cbam_backward(
     // into y: the output's (gm·gs, scaled by gc), the descriptor's, the mean
     // pool's (grad/S on each value) and the max pool's (one value).
     std::vector<double> sum(size_t(g.C), 0.0), sum_dev(size_t(g.C), 0.0);
-    for (int64_t r = 0; r < g.B * g.C; ++r) {
-      const size_t c = size_t(r % g.C);
-      const double at_max = double(x[r * g.S + pos[r]] - bn.mean[c]);
-      sum[c] += double(gc[r]) * double(ra[r]) + double(rd[r]) + double(gmean[r]) + double(gmax[r]);
-      sum_dev[c] += double(gc[r]) * double(rad[r]) + double(rdd[r]) +
-                    double(gmean[r]) * double(dev[r]) + double(gmax[r]) * at_max;
-    }
+    for (int64_t b = 0, r = 0; b < g.B; ++b)
+      for (int64_t c = 0; c < g.C; ++c, ++r) {
+        const size_t ci = size_t(c);
+        sum[ci] +=
+            double(gc[r]) * double(ra[r]) + double(rd[r]) + double(gmean[r]) + double(gmax[r]);
+        sum_dev[ci] += double(gc[r]) * double(rad[r]) + double(rdd[r]) +
+                       double(gmean[r]) * double(dev[r]) + double(gmax[r]) * double(max_dev[r]);
+      }
     if (grad_weight.defined()) {
       T* gw = grad_weight.data_ptr<T>();
       for (int64_t c = 0; c < g.C; ++c) gw[c] = T(sum_dev[size_t(c)] * double(invstd[c]));

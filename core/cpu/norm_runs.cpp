@@ -1,5 +1,6 @@
 #include "core/cpu/norm_runs.h"
 
+#include "core/check.h"
 #include "core/cpu/isa.h"
 #include "core/cpu/prefetch.h"
 
@@ -194,6 +195,29 @@ HEED_TARGET_AVX512 void ln_row_sums_avx512(const LnRowGrad<float>& r, double* su
   *sum_g_xhat += hsum(_mm512_add_pd(sgx0, sgx1));
 }
 
+HEED_TARGET_AVX512 void cbam_out_grad_avx512(const CbamOutRun<float>& r, double* sum,
+                                             double* sum_dev) {
+  __m512d s0 = _mm512_setzero_pd(), s1 = s0, p0 = s0, p1 = s0;
+  const __m512 m = _mm512_set1_ps(r.mean), k = _mm512_set1_ps(r.scale);
+  const __m512 sh = _mm512_set1_ps(r.shift), gate = _mm512_set1_ps(r.gate);
+  for (int64_t i = 0; i < r.n; i += 16) {
+    const __mmask16 t = tail_mask(r.n - i);  // masked-off lanes are 0: they add nothing
+    const __m512 g = load_dy16<true>(r.dy, r.out, i, t);
+    _mm512_mask_storeu_ps(r.gm + i, t, g);
+    const __m512 d = _mm512_maskz_sub_ps(t, _mm512_maskz_loadu_ps(t, r.x + i), m);
+    const __m512 u = _mm512_mul_ps(_mm512_fmadd_ps(d, k, sh), gate);
+    _mm512_mask_storeu_ps(r.dsg + i, t, _mm512_fmadd_ps(g, u, _mm512_maskz_loadu_ps(t, r.dsg + i)));
+    const __m512 w = _mm512_mul_ps(g, _mm512_maskz_loadu_ps(t, r.sg + i));
+    const __m512d wl = lo_pd(w), wh = hi_pd(w);
+    s0 = _mm512_add_pd(s0, wl);
+    s1 = _mm512_add_pd(s1, wh);
+    p0 = _mm512_fmadd_pd(wl, lo_pd(d), p0);
+    p1 = _mm512_fmadd_pd(wh, hi_pd(d), p1);
+  }
+  *sum += hsum(_mm512_add_pd(s0, s1));
+  *sum_dev += hsum(_mm512_add_pd(p0, p1));
+}
+
 // --- AVX2: 8 floats per vector, widened to two vectors of 4 doubles; the
 // tails (< 8 values) use the portable loop.
 
@@ -348,6 +372,15 @@ void add_grad_moments(const float* dy, const float* x, const float* relu_out, in
 void add_grad_moments(const double* dy, const double* x, const double* relu_out, int64_t n,
                       double mean, double* sum_dy, double* sum_dy_xmu) {
   grad_moments_portable(dy, x, relu_out, n, mean, sum_dy, sum_dy_xmu);
+}
+
+void cbam_out_grad_run_avx512(const CbamOutRun<float>& r, double* sum, double* sum_dev) {
+#if HEED_X86_KERNELS
+  cbam_out_grad_avx512(r, sum, sum_dev);
+#else
+  (void)r, (void)sum, (void)sum_dev;
+  HEED_CHECK(false, "cbam_out_grad_run_avx512: no AVX-512 kernels in this build");
+#endif
 }
 
 void add_layer_norm_row_sums(const LnRowGrad<float>& r, double* sum_g, double* sum_g_xhat,

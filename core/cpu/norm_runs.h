@@ -36,6 +36,25 @@ void add_grad_moments(const double* dy, const double* x, const double* relu_out,
 int64_t first_extreme(const float* x, int64_t n, bool minimum);
 int64_t first_extreme(const double* x, int64_t n, bool minimum);
 
+// One (b, c) run of CBAM's output backward (batch_norm_cbam_add_relu_backward):
+// writes gm = dy where out > 0 (else 0), adds gm·u to dsg[i] for u = ((x -
+// mean)·scale + shift)·gate, and adds Σ gm·sg to *sum, Σ gm·sg·(x - mean) to
+// *sum_dev. sg and dsg are the image's spatial gate and its gradient.
+template <typename T>
+struct CbamOutRun {
+  const T* dy;
+  const T* out;
+  const T* x;
+  const T* sg;
+  int64_t n;
+  T mean, scale, shift, gate;
+  T* gm;
+  T* dsg;
+};
+// The AVX-512 loop: one pass, the four streams in registers. Call only when
+// cpu_isa() is Isa::Avx512; norm_cbam.cpp keeps the portable loops.
+void cbam_out_grad_run_avx512(const CbamOutRun<float>& r, double* sum, double* sum_dev);
+
 // Layer norm backward over one row: with x̂ = (x - mean)·rstd and g = dy·w
 // (w null: 1), adds Σ g to *sum_g and Σ g·x̂ to *sum_g_xhat, and, where
 // col_dy_xhat / col_dy are non-null, dy·x̂ and dy to their per-column entries.

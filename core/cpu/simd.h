@@ -14,6 +14,7 @@
 //   load/store    full vectors; load_n/store_n the first n < kWidth lanes
 //   first_n(n)    the mask of the first n lanes
 //   select(m,a,b) m ? a : b per lane
+//   first_true(m) the lowest set lane of m, kWidth when none
 //   vmin/vmax     x86 semantics: the second operand when either is NaN
 //   round_int     round to nearest even, result still a float
 //   pow2i(n)      2^n for integral n in [-126, 127] (built from exponent bits)
@@ -156,6 +157,9 @@ inline Mf mask_or(Mf a, Mf b) {
 inline bool any(Mf m) {
   return m;
 }
+inline int first_true(Mf m) {
+  return m ? 0 : 1;
+}
 inline Vf select(Mf m, Vf a, Vf b) {
   return m ? a : b;
 }
@@ -272,6 +276,9 @@ inline Mf mask_or(Mf a, Mf b) {
 }
 inline bool any(Mf m) {
   return _mm256_movemask_ps(m.m) != 0;
+}
+inline int first_true(Mf m) {
+  return std::countr_zero(unsigned(_mm256_movemask_ps(m.m)) | (1u << kWidth));
 }
 inline Vf select(Mf m, Vf a, Vf b) {
   return {_mm256_blendv_ps(b.v, a.v, m.m)};
@@ -399,6 +406,9 @@ inline Mf mask_or(Mf a, Mf b) {
 }
 inline bool any(Mf m) {
   return m.m != 0;
+}
+inline int first_true(Mf m) {
+  return std::countr_zero(unsigned(m.m) | (1u << kWidth));
 }
 inline Vf select(Mf m, Vf a, Vf b) {
   return {_mm512_mask_blend_ps(m.m, b.v, a.v)};

@@ -331,6 +331,7 @@ Tensor batch_norm_cbam_add_relu(const Tensor& x, const CbamGateFns& gates, const
   st->save_mean = save_mean, st->save_invstd = save_invstd;
   st->plane_dev = empty({B, C}, opts);
   st->max_pos = empty({B, C}, {kInt64, x.device()});
+  st->max_dev = empty({B, C}, opts);
   st->descriptor_argmax = empty({B, S}, {kInt64, x.device()});
   st->max_first = gates.max_first;
   Tensor spatial_mean = empty({B, C}, opts), spatial_max = empty({B, C}, opts);

@@ -82,13 +82,20 @@ TEST_CASE("batch_norm_cbam_add_relu equals batch_norm then CBAM's gates and the 
 
 TEST_CASE("first_extreme finds the first max or min under every ISA", "[norm][cbam]") {
   // Runs with the extreme planted twice (the first must win), lengths around
-  // the vector widths, and runs of one repeated infinity.
+  // the vector widths and the 4-vector blocks of the max scan (64 under
+  // AVX-512), runs of one repeated infinity, a lone extreme in the tail, and
+  // signed zeros (equal as numbers: the first wins).
   std::vector<std::vector<float>> runs;
-  for (int64_t n : {1, 5, 8, 15, 16, 17, 33, 100, 1024}) {
+  for (int64_t n : {1, 5, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1024}) {
     std::vector<float> v = randn({n}).to_vector<float>();
     if (n > 3) v[size_t(n / 3)] = v[size_t(n - 1)] = 9.0f, v[size_t(n / 2)] = -9.0f;
     runs.push_back(v);
+    v = randn({n}).to_vector<float>();
+    v[size_t(n - 1)] = 9.0f;
+    runs.push_back(v);
   }
+  runs.push_back({-1.0f, -0.0f, 0.0f, -2.0f});
+  runs.push_back({1.0f, 0.0f, -0.0f, 2.0f});
   runs.push_back(std::vector<float>(20, -std::numeric_limits<float>::infinity()));
   runs.push_back(std::vector<float>(20, std::numeric_limits<float>::infinity()));
   for_each_isa_and_thread_count([&] {
