@@ -1,5 +1,7 @@
 // conv2d on the CPU. float32 without groups runs on the shifted-tap kernels
-// of conv_shifted.h (no im2col, heed's own micro-kernels); float64 and grouped
+// of conv_shifted.h (no im2col, heed's own micro-kernels), or where they fit
+// better on the output-channel kernels of conv_cout.h (small images) or the
+// row stencils of conv_stencil.h (few channels); float64 and grouped
 // convolutions on im2col + GEMM (OpenBLAS), below. The batch is processed in
 // chunks of nb images whose im2col buffer `col` (R, nb·P) fits in the
 // caches, columns ordered (image, oh, ow). Per chunk and per group:
@@ -26,6 +28,7 @@
 
 #include "core/cpu/conv_cout.h"
 #include "core/cpu/conv_shifted.h"
+#include "core/cpu/conv_stencil.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/parallel.h"
 
@@ -398,6 +401,10 @@ void conv2d_backward_weight_impl(CpuBackend& be, const Geom& g, T* gw, T* gb, co
   }
   if constexpr (std::is_same_v<T, float>) {
     conv::ConvShape s;
+    if (use_shifted(g, kFloat32, s) && conv::stencil_supported(s)) {
+      conv::stencil_backward_weight(s, gy, x, gw);
+      return;
+    }
     if (use_shifted(g, kFloat32, s) && conv::cout_backward_weight_supported(s)) {
       conv::cout_backward_weight(s, gy, x, gw);
       return;
@@ -466,7 +473,10 @@ bool fast_forward(const Geom& g, const Tensor& out, const Tensor& input, const T
   conv::ConvShape s;
   if (!use_shifted(g, out.dtype(), s)) return false;
   const float* b = bias.defined() ? bias.data_ptr<float>() : nullptr;
-  if (conv::cout_forward_supported(s))
+  if (conv::stencil_supported(s))
+    conv::stencil_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(), b, epilogue,
+                          out.data_ptr<float>());
+  else if (conv::cout_forward_supported(s))
     conv::cout_forward(s, input.data_ptr<float>(), weight.data_ptr<float>(), b, epilogue,
                        out.data_ptr<float>());
   else
@@ -525,7 +535,10 @@ void CpuBackend::conv2d_backward_input(const Tensor& grad_input, const Tensor& g
     return;
   }
   conv::ConvShape s;
-  if (use_shifted(g, grad_out.dtype(), s) && conv::cout_backward_input_supported(s))
+  if (use_shifted(g, grad_out.dtype(), s) && conv::stencil_supported(s))
+    conv::stencil_backward_input(s, grad_out.data_ptr<float>(), weight.data_ptr<float>(),
+                                 grad_input.data_ptr<float>());
+  else if (use_shifted(g, grad_out.dtype(), s) && conv::cout_backward_input_supported(s))
     conv::cout_backward_input(s, grad_out.data_ptr<float>(), weight.data_ptr<float>(),
                               grad_input.data_ptr<float>());
   else if (use_shifted(g, grad_out.dtype(), s))

@@ -222,6 +222,15 @@ TEST_CASE("conv2d float32 shifted-tap kernels match the reference on every ISA",
       // 16 columns at stride 1: the direct forward and the output-channel
       // weight gradient together.
       {3, 9, 16, 16, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+      // Row stencils (conv_stencil.h; AVX-512): 8-row tiles, then 4, 2, 1
+      // rows; 16-column vectors with partial last ones; every kernel size,
+      // channel counts up to 4, asymmetric padding and padding K - 1.
+      {3, 2, 32, 32, 1, 7, 7, 1, 1, 3, 3, 1, 1, 1},  // CBAM @32
+      {2, 2, 15, 21, 1, 7, 7, 1, 1, 3, 3, 1, 1, 1},  // 15 rows = 8 + 4 + 2 + 1
+      {2, 3, 11, 9, 2, 5, 5, 1, 1, 2, 1, 1, 1, 1},   // 5×5, 7 output columns
+      {3, 4, 6, 18, 4, 3, 3, 1, 1, 0, 2, 1, 1, 1},   // 3×3, 4 → 4, 20 output columns
+      {2, 1, 7, 7, 3, 7, 7, 1, 1, 6, 6, 1, 1, 1},    // padding 6: 13 × 13 outputs
+      {1, 2, 2, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // a 2 × 3 image
   };
   for_each_isa_and_thread_count([&] {
     for (const RefConv& r : shapes)

@@ -1,6 +1,6 @@
 // conv2d_relu and conv2d_add_relu: the fused epilogue gives the bits of
 // relu(conv2d(...) + residual) composed from separate ops on every path
-// (output-channel, shifted-tap direct and gapped, generic, float64, every
+// (output-channel, shifted-tap direct and gapped, row stencil, generic, float64, every
 // ISA), the backend's composite default agrees with the CPU override,
 // errors, and gradcheck cases.
 #include <catch2/catch.hpp>
@@ -30,6 +30,7 @@ const std::vector<FusedCase> kCases = {
     {"shifted-tap direct, wide rows", {2, 6, 9, 30}, {10, 6, 3, 3}, 1, 1, 1},
     {"shifted-tap gapped (few outputs)", {13, 6, 5, 4}, {5, 6, 3, 3}, 1, 1, 1},
     {"ResNet stem (3 -> 16 at 32x32)", {2, 3, 32, 32}, {16, 3, 3, 3}, 1, 1, 1},
+    {"row stencil (2 -> 1, 7x7)", {3, 2, 13, 21}, {1, 2, 7, 7}, 1, 3, 1},
     {"generic (groups 2)", {3, 4, 9, 8}, {6, 2, 3, 3}, 2, 1, 2},
 };
 
