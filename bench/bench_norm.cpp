@@ -1,6 +1,7 @@
 // Throughput of the CPU normalisation, pooling and optimizer kernels on the
 // shapes of a ResNet-20 (CIFAR, batch 128) and a ViT-tiny (65 tokens of 192,
-// batch 128) training step, float32.
+// batch 128) training step, float32, with each pass of the ResNet block ends
+// (batch norm + residual + ReLU, plain and with CBAM's fused op).
 //
 //   bench_norm [--threads N] [--reps R] [--cpu-clock] [--filter SUBSTRING]
 //
@@ -9,7 +10,8 @@
 // times are medians over --reps runs after a warm-up, by the wall clock or
 // (--cpu-clock, 1 thread only) by the thread's CPU time, which a busy shared
 // machine disturbs less. HEED_CPU_ISA=scalar|avx2 caps the hand-written
-// kernels; bench/norm_torch.py times the same ops in PyTorch.
+// kernels; bench/norm_torch.py times the same ops in PyTorch (but the CBAM
+// passes, which have no PyTorch counterpart).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
