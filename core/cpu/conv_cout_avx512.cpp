@@ -14,17 +14,10 @@
 #include <cstring>
 #include <vector>
 
+#include "core/cpu/conv_avx512.h"
 #include "core/cpu/isa.h"
 #include "core/cpu/prefetch.h"
 #include "core/parallel.h"
-
-#if HEED_X86_KERNELS
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
 
 namespace heed::cpu::conv {
 namespace {
@@ -35,10 +28,6 @@ constexpr int64_t kTileFloats = kPixels * kVectors * 16;
 // Taps per block of the tap sum (rounded down to whole channels): 128 taps of
 // 32 channels are 16 KiB of weights.
 constexpr int64_t kTapBlock = 128;
-
-int64_t round_up16(int64_t a) {
-  return (a + 15) / 16 * 16;
-}
 
 // One stride-1 convolution as this file computes it: in (B, Ci, Hi, Wi),
 // padded by (pad_h, pad_w), taps KH × KW, out (B, Co, OH, OW);

@@ -9,14 +9,9 @@
 // Smaller row / tap counts at the edges get their own instantiation.
 #include "core/cpu/conv_kernels.h"
 
+#include "core/cpu/conv_avx512.h"
+
 #if HEED_X86_KERNELS
-// GCC 12's AVX-512 headers read "undefined" registers that
-// -Wuninitialized flags once inlined (e.g. in _mm512_reduce_add_ps).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
 
 namespace heed::cpu::conv {
 namespace {

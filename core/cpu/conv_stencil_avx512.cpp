@@ -12,16 +12,9 @@
 #include <cstring>
 #include <vector>
 
+#include "core/cpu/conv_avx512.h"
 #include "core/cpu/isa.h"
 #include "core/parallel.h"
-
-#if HEED_X86_KERNELS
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
 
 namespace heed::cpu::conv {
 namespace {
@@ -30,10 +23,6 @@ constexpr int kRows = 8;  // output rows per forward register tile
 // Images per block of the weight gradient: its register sums run over a
 // block before their horizontal sums, and blocks are added in order.
 constexpr int64_t kBlockImages = 4;
-
-int64_t round_up16(int64_t a) {
-  return (a + 15) / 16 * 16;
-}
 
 // A stride-1 convolution of in (B, C, H, W) with a K × K kernel and padding
 // (ph, pw) into out (B, O, OH, OW).

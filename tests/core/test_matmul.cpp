@@ -59,6 +59,15 @@ void check_close(const std::vector<double>& got, const std::vector<double>& want
   }
 }
 
+// matmul(a, b) against the naive loop: the shape, then the values to tol.
+void check_matmul_against_naive(const Tensor& a, const Tensor& b, double tol) {
+  Shape want_shape;
+  const std::vector<double> want = naive_matmul(a, b, want_shape);
+  const Tensor got = matmul(a, b);
+  CHECK(got.shape() == want_shape);
+  check_close(got.to_vector<double>(), want, tol);
+}
+
 }  // namespace
 
 TEST_CASE("matmul of small matrices by hand", "[matmul]") {
@@ -121,11 +130,7 @@ TEST_CASE("matmul matches the naive loop for every rank combination", "[matmul]"
       // (randn refuses empty shapes: Tensor::is_contiguous is false for some of them.)
       auto make = [dt](const Shape& sh) { return numel_of(sh) ? randn(sh, dt) : zeros(sh, dt); };
       Tensor a = make(c.a), b = make(c.b);
-      Shape want_shape;
-      std::vector<double> want = naive_matmul(a, b, want_shape);
-      Tensor got = matmul(a, b);
-      CHECK(got.shape() == want_shape);
-      check_close(got.to_vector<double>(), want, dt == kFloat64 ? 1e-12 : 1e-5);
+      check_matmul_against_naive(a, b, dt == kFloat64 ? 1e-12 : 1e-5);
     }
   }
   // The issue's example: (2, 1, 3, 4) · (5, 4, 6) -> (2, 5, 3, 6).
@@ -144,11 +149,7 @@ TEST_CASE("batched small matmul is right for every thread count", "[matmul]") {
       INFO(t << " threads, " << dtype_name(dt));
       Tensor a = randn({7, 2, 13, 9}, dt), b = randn({7, 2, 13, 9}, dt);
       Tensor bt = b.transpose(-2, -1);  // (7, 2, 9, 13), strided like kᵀ in attention
-      Shape want_shape;
-      std::vector<double> want = naive_matmul(a, bt, want_shape);
-      Tensor got = matmul(a, bt);
-      CHECK(got.shape() == want_shape);
-      check_close(got.to_vector<double>(), want, dt == kFloat64 ? 1e-12 : 1e-5);
+      check_matmul_against_naive(a, bt, dt == kFloat64 ? 1e-12 : 1e-5);
     }
   }
   set_num_threads(threads);
@@ -171,11 +172,7 @@ TEST_CASE("large matmul split over the pool is right for every thread count", "[
                    << ", trans " << ta << tb);
             Tensor a = ta ? randn({2, k, m}, dt).transpose(-2, -1) : randn({2, m, k}, dt);
             Tensor b = tb ? randn({2, n, k}, dt).transpose(-2, -1) : randn({2, k, n}, dt);
-            Shape want_shape;
-            std::vector<double> want = naive_matmul(a, b, want_shape);
-            Tensor got = matmul(a, b);
-            CHECK(got.shape() == want_shape);
-            check_close(got.to_vector<double>(), want, dt == kFloat64 ? 1e-11 : 1e-4);
+            check_matmul_against_naive(a, b, dt == kFloat64 ? 1e-11 : 1e-4);
           }
     }
   }
