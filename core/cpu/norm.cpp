@@ -253,9 +253,9 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
     // formed on their own, then added to the channel's (as the kernels do).
     std::vector<double> run_sum(want_runs ? size_t(g.B * g.C) : 0);
     const bool want_max = run_means.max_pos.defined();
-    // Where each run's max is and x's value there, read while the run is in
-    // cache (a later gather would miss on every run).
-    std::vector<int64_t> max_at(want_max ? size_t(g.B * g.C) : 0);
+    // Where each run's max is (max_pos) and x's value there, read while the
+    // run is in cache (a later gather would miss on every run).
+    int64_t* pos = want_max ? run_means.max_pos.data_ptr<int64_t>() : nullptr;  // (B, C)
     std::vector<T> x_at_max(want_max ? size_t(g.B * g.C) : 0);
     std::vector<double> sums;
     if (training || want_runs)
@@ -265,11 +265,11 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
         moments(x + offset, g.S, shift_of(c), &rs, &rq);
         *s += rs;
         *q += rq;
-        run_sum[size_t(offset / std::max<int64_t>(g.S, 1))] = rs;
+        const int64_t r = offset / std::max<int64_t>(g.S, 1);
+        run_sum[size_t(r)] = rs;
         if (want_max) {
-          const size_t r = size_t(offset / std::max<int64_t>(g.S, 1));
-          max_at[r] = run_max_position(x + offset, g.S, w.get(c, T(1)), rs);
-          x_at_max[r] = x[offset + max_at[r]];
+          pos[r] = run_max_position(x + offset, g.S, w.get(c, T(1)), rs);
+          x_at_max[size_t(r)] = x[offset + pos[r]];
         }
       });
     std::vector<T> mean_t(size_t(g.C)), scale_t(size_t(g.C)), shift_t(size_t(g.C));
@@ -320,13 +320,11 @@ void batch_norm_forward(const Tensor& out, const Tensor& save_mean, const Tensor
       }
     if (!want_max) return;
     // y is a monotone map of x per channel (run_max_position).
-    T* smax = run_means.spatial_max.data_ptr<T>();         // (B, C)
-    int64_t* pos = run_means.max_pos.data_ptr<int64_t>();  // (B, C)
-    T* max_dev = run_means.max_dev.data_ptr<T>();          // (B, C)
+    T* smax = run_means.spatial_max.data_ptr<T>();  // (B, C)
+    T* max_dev = run_means.max_dev.data_ptr<T>();   // (B, C)
     for (int64_t b = 0, r = 0; b < g.B; ++b)
       for (int64_t c = 0; c < g.C; ++c, ++r) {
         const size_t ci = size_t(c);
-        pos[r] = max_at[size_t(r)];
         max_dev[r] = x_at_max[size_t(r)] - mean_t[ci];
         smax[r] = max_dev[r] * scale_t[ci] + shift_t[ci];
       }
