@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/prefetch.h"
 #include "core/cpu/simd.h"
 #include "core/parallel.h"
 

@@ -19,6 +19,7 @@
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/isa.h"
 #include "core/cpu/norm_runs.h"
+#include "core/cpu/prefetch.h"
 #include "core/parallel.h"
 
 namespace heed::cpu {
@@ -112,10 +113,15 @@ void CpuBackend::batch_norm_cbam_add_relu(const BnCbamState& st, const Tensor& o
         const T* a = res + r * g.S;
         const T* sg = gs + (r / g.C) * g.S;
         T* q = y + r * g.S;
-        for (int64_t s = 0; s < g.S; ++s) {
-          const T v = ((p[s] - m) * k + sh) * gate * sg[s] + a[s];
-          q[s] = v <= T(0) ? T(0) : v;  // NaN stays NaN, as UnaryOp::Relu
-        }
+        for_prefetched_blocks(
+            g.S,
+            [&](int64_t i0, int64_t i1) {
+              for (int64_t s = i0; s < i1; ++s) {
+                const T v = ((p[s] - m) * k + sh) * gate * sg[s] + a[s];
+                q[s] = v <= T(0) ? T(0) : v;  // NaN stays NaN, as UnaryOp::Relu
+              }
+            },
+            p, a);
       }
     });
   });
@@ -301,11 +307,23 @@ void CpuBackend::batch_norm_cbam_backward(
           const T* q = gm + r * g.S;
           T* dx = gx + r * g.S;
           if (training) {
-            for (int64_t s = 0; s < g.S; ++s)
-              dx[s] = (q[s] * gate * sg[s] + from_desc * gdp.mean[s] + base - (p[s] - m) * kk) * sc;
+            for_prefetched_blocks(
+                g.S,
+                [&](int64_t i0, int64_t i1) {
+                  for (int64_t s = i0; s < i1; ++s)
+                    dx[s] =
+                        (q[s] * gate * sg[s] + from_desc * gdp.mean[s] + base - (p[s] - m) * kk) *
+                        sc;
+                },
+                p, q);
           } else {  // x does not enter (a NaN input stays out of dx)
-            for (int64_t s = 0; s < g.S; ++s)
-              dx[s] = (q[s] * gate * sg[s] + from_desc * gdp.mean[s] + base) * sc;
+            for_prefetched_blocks(
+                g.S,
+                [&](int64_t i0, int64_t i1) {
+                  for (int64_t s = i0; s < i1; ++s)
+                    dx[s] = (q[s] * gate * sg[s] + from_desc * gdp.mean[s] + base) * sc;
+                },
+                q);
           }
           dx[pos[r]] += gmax[r] * sc;
         }

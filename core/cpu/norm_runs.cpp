@@ -202,6 +202,9 @@ HEED_TARGET_AVX512 void cbam_out_grad_avx512(const CbamOutRun<float>& r, double*
   const __m512 sh = _mm512_set1_ps(r.shift), gate = _mm512_set1_ps(r.gate);
   for (int64_t i = 0; i < r.n; i += 16) {
     const __mmask16 t = tail_mask(r.n - i);  // masked-off lanes are 0: they add nothing
+    prefetch_ahead(r.dy + i, 16);
+    prefetch_ahead(r.out + i, 16);
+    prefetch_ahead(r.x + i, 16);
     const __m512 g = load_dy16<true>(r.dy, r.out, i, t);
     _mm512_mask_storeu_ps(r.gm + i, t, g);
     const __m512 d = _mm512_maskz_sub_ps(t, _mm512_maskz_loadu_ps(t, r.x + i), m);
